@@ -1,0 +1,10 @@
+//! Server functions by feature: each authorises, calls `db::`, and returns a wire type. The
+//! server-only helpers they share are in `api::server`.
+
+pub mod audit;
+pub mod auth;
+pub mod home;
+pub mod users;
+
+#[cfg(feature = "ssr")]
+pub mod server;

@@ -1,0 +1,128 @@
+//! Helpers for server function bodies: the caller's address, the audit trail, and turning an
+//! `AppError` into the right HTTP status.
+
+use axum::extract::ConnectInfo;
+use http::header::ACCEPT;
+use http::request::Parts;
+use http::StatusCode;
+use leptos::prelude::use_context;
+use leptos_axum::ResponseOptions;
+use std::net::SocketAddr;
+
+use crate::auth::AuthUser;
+use crate::db;
+use crate::error::AppError;
+use crate::model::user::TenantId;
+use crate::state::AppState;
+
+/// True when the request is a plain HTML form post (JavaScript off): the answer must then be a
+/// redirect that carries the error back to the form, not an error status.
+fn is_html_form_post() -> bool {
+    use_context::<Parts>()
+        .and_then(|p| {
+            p.headers
+                .get(ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.contains("text/html"))
+        })
+        .unwrap_or(false)
+}
+
+/// Finishes a server function: a failure answers API clients with its own status code.
+pub fn finish<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+    if let Err(err) = &result {
+        if !is_html_form_post() {
+            if let (Some(opts), Ok(status)) = (
+                use_context::<ResponseOptions>(),
+                StatusCode::from_u16(err.status()),
+            ) {
+                opts.set_status(status);
+            }
+        }
+    }
+    result
+}
+
+/// The peer address of the request. (Behind a reverse proxy this is the proxy; a trusted
+/// `X-Forwarded-For` setting is future work, noted in docs/configuration.md.)
+pub async fn client_ip() -> String {
+    leptos_axum::extract::<ConnectInfo<SocketAddr>>()
+        .await
+        .map(|ConnectInfo(addr)| addr.ip().to_string())
+        .unwrap_or_else(|_| "127.0.0.1".to_owned())
+}
+
+/// Records an admin action or auth event of a signed-in user.
+pub async fn audit(
+    state: &AppState,
+    actor: &AuthUser,
+    action: &str,
+    target: &str,
+    detail: serde_json::Value,
+) -> Result<(), AppError> {
+    let ip = client_ip().await;
+    db::audit::record(
+        &state.pool,
+        &db::audit::Event {
+            tenant: Some(actor.tenant_id),
+            actor: Some(actor.id),
+            actor_username: &actor.username,
+            action,
+            target,
+            detail,
+            source_ip: Some(&ip),
+        },
+    )
+    .await
+}
+
+/// The same, inside the caller's transaction, so the action and its audit row commit together.
+pub async fn audit_tx(
+    conn: &mut sqlx::PgConnection,
+    tenant: TenantId,
+    actor: &AuthUser,
+    action: &str,
+    target: &str,
+    detail: serde_json::Value,
+) -> Result<(), AppError> {
+    let ip = client_ip().await;
+    db::audit::record(
+        conn,
+        &db::audit::Event {
+            tenant: Some(tenant),
+            actor: Some(actor.id),
+            actor_username: &actor.username,
+            action,
+            target,
+            detail,
+            source_ip: Some(&ip),
+        },
+    )
+    .await
+}
+
+/// Only same-site relative paths are followed after sign-in (no open redirect).
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n)
+            if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && n.len() < 512 =>
+        {
+            n.to_owned()
+        }
+        _ => "/".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_local_paths_are_followed() {
+        assert_eq!(safe_next(Some("/admin/users")), "/admin/users");
+        assert_eq!(safe_next(Some("//evil.example/")), "/");
+        assert_eq!(safe_next(Some("https://evil.example/")), "/");
+        assert_eq!(safe_next(Some("/\\evil.example")), "/");
+        assert_eq!(safe_next(None), "/");
+    }
+}

@@ -1,0 +1,71 @@
+//! The signed-in layout: navigation, the user menu and the page outlet. Signed-out visitors are
+//! redirected to the sign-in page with `next` set.
+
+use leptos::prelude::*;
+use leptos_router::components::{Outlet, Redirect, A};
+use leptos_router::hooks::use_location;
+
+use crate::api::auth::{get_current_user, Logout};
+use crate::components::notice::ErrorPage;
+use crate::error::AppError;
+use crate::model::user::{CurrentUser, Role};
+
+/// The signed-in user's resource, provided to every page inside the layout.
+pub type UserResource = Resource<Result<Option<CurrentUser>, AppError>>;
+
+#[component]
+pub fn Layout() -> impl IntoView {
+    let user: UserResource = Resource::new(|| (), |_| get_current_user());
+    provide_context(user);
+    let location = use_location();
+    let logout = ServerAction::<Logout>::new();
+    view! {
+        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match user.await {
+                    Ok(Some(me)) => view! {
+                        <Nav me=me logout />
+                        <main id="main">
+                            <Outlet />
+                        </main>
+                    }.into_any(),
+                    Ok(None) => {
+                        let here = location.pathname.get_untracked();
+                        let next = if here == "/" { String::new() } else { format!("?next={here}") };
+                        view! { <Redirect path=format!("/login{next}") /> }.into_any()
+                    }
+                    Err(err) => view! { <main id="main"><ErrorPage err /></main> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Nav(me: CurrentUser, logout: ServerAction<Logout>) -> impl IntoView {
+    let admin = me.role == Role::Admin;
+    view! {
+        <header class="topbar">
+            <a class="brand" href="/">"ISPVM"</a>
+            <nav aria-label="Main">
+                <A href="/" exact=true>"Home"</A>
+                {admin.then(|| view! {
+                    <A href="/admin/users">"Users"</A>
+                    <A href="/admin/audit">"Audit log"</A>
+                })}
+            </nav>
+            <div class="user-menu">
+                <A href="/account">
+                    <span class="who">{me.username.clone()}</span>
+                    " · "
+                    <span class="role">{me.role.as_str()}</span>
+                    " · "
+                    <span class="tenant">{me.tenant_name.clone()}</span>
+                </A>
+                <ActionForm action=logout attr:class="inline">
+                    <button type="submit" class="link">"Sign out"</button>
+                </ActionForm>
+            </div>
+        </header>
+    }
+}

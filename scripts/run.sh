@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Sets up and runs ISPVM on this machine: installs the toolchain (once per machine), builds the
+# release, starts a private PostgreSQL when DATABASE_URL is unset, migrates, creates the first
+# admin (prints its password once; or set INITIAL_ADMIN_PASSWORD) and serves on
+# http://127.0.0.1:3000 (LISTEN_ADDR / PUBLIC_BASE_URL to change).
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+# shellcheck source=scripts/env.sh
+. "$here/env.sh"
+log() { printf '[run] %s\n' "$*"; }
+
+log "toolchain"
+"$here/setup.sh"
+
+log "building the release (cargo leptos build --release)"
+cd "$ISPVM_ROOT"
+SQLX_OFFLINE=true cargo leptos build --release
+
+if [ -z "${DATABASE_URL:-}" ] && [ -z "${DATABASE_URL_FILE:-}" ]; then
+  log "DATABASE_URL unset: using the private PostgreSQL in .ispvm/pg"
+  DATABASE_URL="$("$here/pg.sh" start)"
+  export DATABASE_URL
+fi
+export SITE_ROOT="${SITE_ROOT:-$CARGO_TARGET_DIR/site}"
+bin="$CARGO_TARGET_DIR/release/ispvm"
+
+log "migrating"
+"$bin" migrate
+log "first admin"
+"$bin" bootstrap
+log "serving; stop with Ctrl-C"
+exec "$bin" serve

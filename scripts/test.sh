@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Sets up and runs every test CI runs: formatting, clippy (native and wasm), the sqlx offline
+# data check, the wasm dependency wall, unit and integration tests (nextest, real PostgreSQL),
+# and browser tests in headless Chromium against the release build.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+# shellcheck source=scripts/env.sh
+. "$here/env.sh"
+cd "$ISPVM_ROOT"
+step() { printf '\n[test] ==== %s (%s)\n' "$*" "$(date +%T)"; }
+die() { printf '[test] FAILED: %s\n' "$*" >&2; exit 1; }
+
+step "toolchain"
+"$here/setup.sh"
+
+step "private PostgreSQL"
+DATABASE_URL="$("$here/pg.sh" start)"
+export DATABASE_URL
+# Compile-time query checks use the committed .sqlx data; the check below compares it to the schema.
+export SQLX_OFFLINE=true
+
+step "cargo fmt --check"
+cargo fmt --all -- --check || die "run cargo fmt"
+
+step "clippy (native, -D warnings)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "clippy (wasm32, hydrate, -D warnings)"
+cargo clippy -p frontend --target wasm32-unknown-unknown --locked -Zbuild-std=std,panic_abort -- -D warnings
+
+step "dependency wall: no server crates in the wasm graph"
+for crate in sqlx axum tokio-postgres tower-sessions argon2; do
+  if cargo tree -p frontend --target wasm32-unknown-unknown -e normal -i "$crate" >/dev/null 2>&1; then
+    die "$crate is in the wasm dependency graph of frontend"
+  fi
+done
+echo "ok: none of sqlx axum tokio-postgres tower-sessions argon2"
+
+step "migrations apply to an empty database, and the sqlx offline data matches them"
+scratch="${DATABASE_URL%/*}/ispvm_sqlx_check"
+DATABASE_URL="$scratch" "$ISPVM_TOOLS/bin/sqlx" database drop -y >/dev/null 2>&1 || true
+DATABASE_URL="$scratch" "$ISPVM_TOOLS/bin/sqlx" database create
+DATABASE_URL="$scratch" "$ISPVM_TOOLS/bin/sqlx" migrate run --source migrations
+DATABASE_URL="$scratch" SQLX_OFFLINE=false cargo sqlx prepare --workspace --check -- --all-targets \
+  || die "the .sqlx offline data is stale: run scripts/sqlx-prepare.sh"
+
+step "unit and integration tests (nextest)"
+cargo nextest run --workspace --locked --no-fail-fast
+
+step "release build (cargo leptos build --release)"
+cargo leptos build --release
+
+step "browser tests (headless Chromium)"
+"$here/e2e.sh"
+
+step "all passed"

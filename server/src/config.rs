@@ -1,0 +1,444 @@
+//! The only module that reads the environment. Every setting has an operator-facing name (see
+//! docs/configuration.md); every secret may also come from `<NAME>_FILE`. A missing or invalid
+//! setting is one line naming the variable and what is wrong.
+
+use secrecy::{ExposeSecret, SecretString};
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+use url::Url;
+
+/// A setting that is missing or wrong.
+#[derive(Debug, thiserror::Error)]
+#[error("{var}: {reason}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub reason: String,
+}
+
+fn err(var: &'static str, reason: impl Into<String>) -> ConfigError {
+    ConfigError {
+        var,
+        reason: reason.into(),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMode {
+    Local,
+    Oidc,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Everything the server reads from its environment.
+#[derive(Clone)]
+pub struct Config {
+    pub database_url: Option<SecretString>,
+    pub public_base_url: Url,
+    pub listen_addr: SocketAddr,
+    pub auth_mode: AuthMode,
+    pub encryption_master_key_file: Option<PathBuf>,
+    pub log_level: String,
+    pub log_format: LogFormat,
+    pub feature_flags: Vec<String>,
+    pub site_root: PathBuf,
+    pub session_idle: Duration,
+    pub session_absolute: Duration,
+    pub login_window: Duration,
+    pub login_max_failures_per_account: i64,
+    pub login_max_failures_per_ip: i64,
+    pub db_max_connections: u32,
+    pub initial_admin_password: Option<SecretString>,
+}
+
+/// Where variables come from: the process environment, or a map in tests.
+pub trait Source {
+    fn get(&self, name: &str) -> Option<String>;
+}
+
+/// The process environment.
+pub struct Env;
+
+impl Source for Env {
+    fn get(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok()
+    }
+}
+
+impl<const N: usize> Source for [(&str, &str); N] {
+    fn get(&self, name: &str) -> Option<String> {
+        self.iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| (*v).to_owned())
+    }
+}
+
+fn plain(src: &impl Source, var: &'static str) -> Option<String> {
+    src.get(var).filter(|v| !v.trim().is_empty())
+}
+
+/// A secret of a CLI command from the process environment (`VAR` or `VAR_FILE`).
+pub fn secret_from_env(
+    var: &'static str,
+    file_var: &'static str,
+) -> Result<Option<SecretString>, ConfigError> {
+    secret(&Env, var, file_var)
+}
+
+/// A secret from `VAR` or from the file named by `VAR_FILE` (not both).
+fn secret(
+    src: &impl Source,
+    var: &'static str,
+    file_var: &'static str,
+) -> Result<Option<SecretString>, ConfigError> {
+    match (plain(src, var), plain(src, file_var)) {
+        (Some(_), Some(_)) => Err(err(
+            var,
+            format!("set either {var} or {file_var}, not both"),
+        )),
+        (Some(v), None) => Ok(Some(SecretString::from(v))),
+        (None, Some(path)) => {
+            let v = std::fs::read_to_string(&path)
+                .map_err(|e| err(file_var, format!("cannot read {path}: {e}")))?;
+            let v = v.trim_end_matches(['\n', '\r']).to_owned();
+            if v.is_empty() {
+                return Err(err(file_var, format!("{path} is empty")));
+            }
+            Ok(Some(SecretString::from(v)))
+        }
+        (None, None) => Ok(None),
+    }
+}
+
+fn duration(src: &impl Source, var: &'static str, default: &str) -> Result<Duration, ConfigError> {
+    let raw = plain(src, var).unwrap_or_else(|| default.to_owned());
+    let d = humantime::parse_duration(raw.trim()).map_err(|e| {
+        err(
+            var,
+            format!("`{raw}` is not a duration like 15m, 8h or 7d ({e})"),
+        )
+    })?;
+    if d.is_zero() {
+        return Err(err(var, "must be longer than zero"));
+    }
+    Ok(d)
+}
+
+fn number<T>(src: &impl Source, var: &'static str, default: T, min: T) -> Result<T, ConfigError>
+where
+    T: std::str::FromStr + PartialOrd + fmt::Display + Copy,
+{
+    let Some(raw) = plain(src, var) else {
+        return Ok(default);
+    };
+    let n: T = raw
+        .trim()
+        .parse()
+        .map_err(|_| err(var, format!("`{raw}` is not a whole number")))?;
+    if n < min {
+        return Err(err(var, format!("must be at least {min}")));
+    }
+    Ok(n)
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_source(&Env)
+    }
+
+    pub fn from_source(src: &impl Source) -> Result<Self, ConfigError> {
+        let database_url = secret(src, "DATABASE_URL", "DATABASE_URL_FILE")?;
+        if let Some(url) = &database_url {
+            let parsed = Url::parse(url.expose_secret()).map_err(|_| {
+                err(
+                    "DATABASE_URL",
+                    "is not a URL (expected postgres://user@host:port/db)",
+                )
+            })?;
+            if !matches!(parsed.scheme(), "postgres" | "postgresql") {
+                return Err(err(
+                    "DATABASE_URL",
+                    "must start with postgres:// or postgresql://",
+                ));
+            }
+        }
+        let base_raw =
+            plain(src, "PUBLIC_BASE_URL").unwrap_or_else(|| "http://127.0.0.1:3000".into());
+        let public_base_url = Url::parse(&base_raw).map_err(|e| {
+            err(
+                "PUBLIC_BASE_URL",
+                format!("`{base_raw}` is not a URL ({e})"),
+            )
+        })?;
+        if !matches!(public_base_url.scheme(), "http" | "https") || public_base_url.host().is_none()
+        {
+            return Err(err(
+                "PUBLIC_BASE_URL",
+                "must be an http:// or https:// URL with a host",
+            ));
+        }
+        let listen_raw = plain(src, "LISTEN_ADDR").unwrap_or_else(|| "127.0.0.1:3000".into());
+        let listen_addr = listen_raw.parse().map_err(|_| {
+            err(
+                "LISTEN_ADDR",
+                format!("`{listen_raw}` is not an address like 0.0.0.0:3000"),
+            )
+        })?;
+        let auth_mode = match plain(src, "AUTH_MODE").as_deref().unwrap_or("local") {
+            "local" => AuthMode::Local,
+            "oidc" => AuthMode::Oidc,
+            other => {
+                return Err(err(
+                    "AUTH_MODE",
+                    format!("`{other}` is not one of local, oidc"),
+                ))
+            }
+        };
+        let encryption_master_key_file =
+            plain(src, "ENCRYPTION_MASTER_KEY_FILE").map(PathBuf::from);
+        if let Some(path) = &encryption_master_key_file {
+            std::fs::File::open(path).map_err(|e| {
+                err(
+                    "ENCRYPTION_MASTER_KEY_FILE",
+                    format!("cannot read {}: {e}", path.display()),
+                )
+            })?;
+        }
+        let log_level = plain(src, "LOG_LEVEL").unwrap_or_else(|| "info".into());
+        tracing_subscriber::EnvFilter::try_new(&log_level).map_err(|e| {
+            err(
+                "LOG_LEVEL",
+                format!("`{log_level}` is not a level or filter ({e})"),
+            )
+        })?;
+        let log_format = match plain(src, "LOG_FORMAT").as_deref().unwrap_or("text") {
+            "text" => LogFormat::Text,
+            "json" => LogFormat::Json,
+            other => {
+                return Err(err(
+                    "LOG_FORMAT",
+                    format!("`{other}` is not one of text, json"),
+                ))
+            }
+        };
+        let feature_flags: Vec<String> = plain(src, "FEATURE_FLAGS")
+            .map(|f| {
+                f.split(',')
+                    .map(|s| s.trim().to_owned())
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
+        if let Some(bad) = feature_flags.iter().find(|f: &&String| {
+            !f.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        }) {
+            return Err(err(
+                "FEATURE_FLAGS",
+                format!("`{bad}` is not a flag name (letters, digits, _ and -)"),
+            ));
+        }
+        let site_root = PathBuf::from(
+            plain(src, "SITE_ROOT")
+                .or_else(|| plain(src, "LEPTOS_SITE_ROOT"))
+                .unwrap_or_else(|| "target/site".into()),
+        );
+        let session_idle = duration(src, "SESSION_IDLE_TIMEOUT", "8h")?;
+        let session_absolute = duration(src, "SESSION_ABSOLUTE_TIMEOUT", "7d")?;
+        if session_absolute < session_idle {
+            return Err(err(
+                "SESSION_ABSOLUTE_TIMEOUT",
+                "must not be shorter than SESSION_IDLE_TIMEOUT",
+            ));
+        }
+        Ok(Self {
+            database_url,
+            public_base_url,
+            listen_addr,
+            auth_mode,
+            encryption_master_key_file,
+            log_level,
+            log_format,
+            feature_flags,
+            site_root,
+            session_idle,
+            session_absolute,
+            login_window: duration(src, "LOGIN_THROTTLE_WINDOW", "15m")?,
+            login_max_failures_per_account: number(src, "LOGIN_MAX_FAILURES_PER_ACCOUNT", 5, 1)?,
+            login_max_failures_per_ip: number(src, "LOGIN_MAX_FAILURES_PER_IP", 20, 1)?,
+            db_max_connections: number(src, "DATABASE_MAX_CONNECTIONS", 20, 2)?,
+            initial_admin_password: secret(
+                src,
+                "INITIAL_ADMIN_PASSWORD",
+                "INITIAL_ADMIN_PASSWORD_FILE",
+            )?,
+        })
+    }
+
+    /// The database URL, or the error naming the variable.
+    pub fn database_url(&self) -> Result<&SecretString, ConfigError> {
+        self.database_url.as_ref().ok_or_else(|| {
+            err(
+                "DATABASE_URL",
+                "is required (postgres://user@host:port/db), or set DATABASE_URL_FILE",
+            )
+        })
+    }
+
+    /// Cookies are `Secure` when the public URL is https.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_base_url.scheme() == "https"
+    }
+
+    /// `ispvm config check`: the effective configuration, secrets redacted.
+    pub fn describe(&self) -> Vec<(&'static str, String)> {
+        let redacted_db = self
+            .database_url
+            .as_ref()
+            .map(|u| redact_url(u.expose_secret()));
+        vec![
+            (
+                "DATABASE_URL",
+                redacted_db.unwrap_or_else(|| "(unset)".into()),
+            ),
+            ("PUBLIC_BASE_URL", self.public_base_url.to_string()),
+            ("LISTEN_ADDR", self.listen_addr.to_string()),
+            ("AUTH_MODE", format!("{:?}", self.auth_mode).to_lowercase()),
+            (
+                "ENCRYPTION_MASTER_KEY_FILE",
+                self.encryption_master_key_file
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_else(|| "(unset)".into()),
+            ),
+            ("LOG_LEVEL", self.log_level.clone()),
+            (
+                "LOG_FORMAT",
+                format!("{:?}", self.log_format).to_lowercase(),
+            ),
+            ("FEATURE_FLAGS", self.feature_flags.join(",")),
+            ("SITE_ROOT", self.site_root.display().to_string()),
+            (
+                "SESSION_IDLE_TIMEOUT",
+                humantime::format_duration(self.session_idle).to_string(),
+            ),
+            (
+                "SESSION_ABSOLUTE_TIMEOUT",
+                humantime::format_duration(self.session_absolute).to_string(),
+            ),
+            (
+                "LOGIN_THROTTLE_WINDOW",
+                humantime::format_duration(self.login_window).to_string(),
+            ),
+            (
+                "LOGIN_MAX_FAILURES_PER_ACCOUNT",
+                self.login_max_failures_per_account.to_string(),
+            ),
+            (
+                "LOGIN_MAX_FAILURES_PER_IP",
+                self.login_max_failures_per_ip.to_string(),
+            ),
+            (
+                "DATABASE_MAX_CONNECTIONS",
+                self.db_max_connections.to_string(),
+            ),
+            (
+                "INITIAL_ADMIN_PASSWORD",
+                if self.initial_admin_password.is_some() {
+                    "(set, redacted)"
+                } else {
+                    "(unset)"
+                }
+                .into(),
+            ),
+        ]
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+pub fn redact_url(raw: &str) -> String {
+    match Url::parse(raw) {
+        Ok(mut url) => {
+            if url.password().is_some() {
+                let _ = url.set_password(Some("***"));
+            }
+            url.to_string()
+        }
+        Err(_) => "(unparseable, redacted)".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_usable() {
+        let c = Config::from_source(&[("DATABASE_URL", "postgres://u:pw@localhost/ispvm")])
+            .expect("config");
+        assert_eq!(c.auth_mode, AuthMode::Local);
+        assert_eq!(c.listen_addr.port(), 3000);
+        assert_eq!(c.session_idle, Duration::from_secs(8 * 3600));
+        assert!(!c.secure_cookies());
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        let cases: [(&[(&str, &str); 1], &str); 5] = [
+            (&[("AUTH_MODE", "ldap")], "AUTH_MODE"),
+            (
+                &[("PUBLIC_BASE_URL", "monitor.example.com")],
+                "PUBLIC_BASE_URL",
+            ),
+            (
+                &[("SESSION_IDLE_TIMEOUT", "forever")],
+                "SESSION_IDLE_TIMEOUT",
+            ),
+            (&[("DATABASE_URL", "mysql://x@y/z")], "DATABASE_URL"),
+            (
+                &[("LOGIN_MAX_FAILURES_PER_IP", "0")],
+                "LOGIN_MAX_FAILURES_PER_IP",
+            ),
+        ];
+        for (src, var) in cases {
+            let e = Config::from_source(src).err().map(|e| e.var);
+            assert_eq!(e, Some(var));
+        }
+    }
+
+    #[test]
+    fn secrets_come_from_files_and_are_redacted() {
+        let dir = std::env::temp_dir().join(format!("ispvm-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let file = dir.join("db");
+        std::fs::write(&file, "postgres://ispvm:hunter2hunter2@db/ispvm\n").expect("write");
+        let path = file.display().to_string();
+        let c = Config::from_source(&[("DATABASE_URL_FILE", path.as_str())]).expect("config");
+        let shown = c
+            .describe()
+            .into_iter()
+            .find(|(k, _)| *k == "DATABASE_URL")
+            .map(|(_, v)| v);
+        assert_eq!(shown.as_deref(), Some("postgres://ispvm:***@db/ispvm"));
+        let both = Config::from_source(&[
+            ("DATABASE_URL", "postgres://a@b/c"),
+            ("DATABASE_URL_FILE", path.as_str()),
+        ]);
+        assert_eq!(both.err().map(|e| e.var), Some("DATABASE_URL"));
+        let missing = Config::from_source(&[("DATABASE_URL_FILE", "/nonexistent/ispvm-db-url")]);
+        assert_eq!(missing.err().map(|e| e.var), Some("DATABASE_URL_FILE"));
+        std::fs::remove_dir_all(&dir).expect("cleanup");
+    }
+
+    #[test]
+    fn database_url_is_required_where_used() {
+        let c = Config::from_source(&[("LOG_LEVEL", "debug")]).expect("config");
+        assert_eq!(c.database_url().err().map(|e| e.var), Some("DATABASE_URL"));
+    }
+}

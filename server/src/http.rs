@@ -1,0 +1,5 @@
+//! Plain axum routes and middleware outside Leptos: health, readiness, CSRF defence, the 500 page.
+
+pub mod csrf;
+pub mod health;
+pub mod panic;

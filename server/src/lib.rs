@@ -1,0 +1,9 @@
+//! The server crate as a library: the `ispvm` binary (main.rs) and the integration tests
+//! (tests/it) both build on it.
+
+pub mod admin;
+pub mod background;
+pub mod config;
+pub mod http;
+pub mod migrate;
+pub mod startup;
