@@ -23,7 +23,7 @@ step "cargo fmt --check"
 cargo fmt --all -- --check || die "run cargo fmt"
 
 step "clippy (native, -D warnings)"
-cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo clippy --all-targets --locked -- -D warnings
 
 step "clippy (wasm32, hydrate, -D warnings)"
 cargo clippy -p frontend --target wasm32-unknown-unknown --locked -Zbuild-std=std,panic_abort -- -D warnings
@@ -45,7 +45,7 @@ DATABASE_URL="$scratch" SQLX_OFFLINE=false cargo sqlx prepare --workspace --chec
   || die "the .sqlx offline data is stale: run scripts/sqlx-prepare.sh"
 
 step "unit and integration tests (nextest)"
-cargo nextest run --workspace --locked --no-fail-fast
+cargo nextest run --locked --no-fail-fast
 
 step "release build (cargo leptos build --release)"
 cargo leptos build --release

@@ -3,3 +3,4 @@
 pub mod csrf;
 pub mod health;
 pub mod panic;
+pub mod server_fn_status;

@@ -75,7 +75,6 @@ pub fn router(config: &Config, state: AppState) -> Router {
     let routes = generate_route_list(app::App);
     let leptos_options = state.leptos_options.clone();
     let ctx_state = state.clone();
-    let fn_state = state.clone();
     let site = Router::new()
         .leptos_routes_with_context(
             &leptos_options,
@@ -86,21 +85,11 @@ pub fn router(config: &Config, state: AppState) -> Router {
                 move || app::shell(options.clone())
             },
         )
-        .route(
-            "/api/{*fn_name}",
-            axum::routing::post(move |req: axum::extract::Request| {
-                let state = fn_state.clone();
-                async move {
-                    leptos_axum::handle_server_fns_with_context(
-                        move || provide_context(state.clone()),
-                        req,
-                    )
-                    .await
-                }
-            }),
-        )
         .fallback(leptos_axum::file_and_error_handler(app::shell))
         .with_state(leptos_options)
+        .layer(axum::middleware::map_response(
+            http::server_fn_status::correct,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             http::csrf::AllowedOrigin::new(&config.public_base_url),
             http::csrf::check,
