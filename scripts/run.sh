@@ -21,7 +21,8 @@ if [ -z "${DATABASE_URL:-}" ] && [ -z "${DATABASE_URL_FILE:-}" ]; then
   DATABASE_URL="$("$here/pg.sh" start)"
   export DATABASE_URL
 fi
-export SITE_ROOT="${SITE_ROOT:-$CARGO_TARGET_DIR/site}"
+# cargo-leptos writes the site relative to the project, not CARGO_TARGET_DIR.
+export SITE_ROOT="${SITE_ROOT:-$ISPVM_ROOT/target/site}"
 bin="$CARGO_TARGET_DIR/release/ispvm"
 
 log "migrating"

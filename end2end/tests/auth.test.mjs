@@ -162,8 +162,12 @@ for (const js of [true, false]) {
 
     test(`${mode}: signed out, /admin/users redirects to /login?next=/admin/users`, { timeout: TEST_TIMEOUT }, (t) =>
       withPage(browser, t, { js }, async (page, context) => {
-        // The server itself answers with the redirect (no script involved).
-        const raw = await context.request.get('/admin/users', { maxRedirects: 0 });
+        // The server itself answers a navigation (Accept: text/html, as a browser sends) with
+        // the redirect, no script involved.
+        const raw = await context.request.get('/admin/users', {
+          maxRedirects: 0,
+          headers: { accept: 'text/html,application/xhtml+xml' },
+        });
         const status = raw.status();
         assert.ok(status >= 300 && status < 400, `GET /admin/users signed out: expected a redirect, got ${status}`);
         const location = new URL(raw.headers().location ?? '', raw.url());
