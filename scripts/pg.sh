@@ -4,8 +4,8 @@
 #   scripts/pg.sh start   # initdb on first use, pg_ctl start if stopped; prints DATABASE_URL
 #   scripts/pg.sh stop
 #
-# The cluster lives in .ispvm/pg of this checkout, listens on 127.0.0.1:$ISPVM_PG_PORT (default
-# 55432) and its own socket directory, with password (scram) auth for the superuser `ispvm`;
+# The cluster lives in .ispvm/pg of this checkout, listens on 127.0.0.1:$ISPVM_PG_PORT (default:
+# a port from 55000-55999 derived from the checkout's path) and its own socket directory, with password (scram) auth for the superuser `ispvm`;
 # the password is generated once into .ispvm/pg-password. PostgreSQL refuses to run as root, so
 # as root the server runs as the `postgres` system user.
 set -euo pipefail
@@ -15,7 +15,8 @@ here="$(cd "$(dirname "$0")" && pwd)"
 
 state="$ISPVM_ROOT/.ispvm"
 data="$state/pg"
-port="${ISPVM_PG_PORT:-55432}"
+# A port per checkout (55000-55999), so two checkouts on one machine each have their own cluster.
+port="${ISPVM_PG_PORT:-$((55000 + $(printf '%s' "$ISPVM_ROOT" | cksum | cut -d' ' -f1) % 1000))}"
 pwfile="$state/pg-password"
 log() { printf '[pg] %s\n' "$*" >&2; }
 die() { printf '[pg] ERROR: %s\n' "$*" >&2; exit 1; }

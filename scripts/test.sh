@@ -18,6 +18,8 @@ DATABASE_URL="$("$here/pg.sh" start)"
 export DATABASE_URL
 # Compile-time query checks use the committed .sqlx data; the check below compares it to the schema.
 export SQLX_OFFLINE=true
+# Assertion messages, not pages of async backtrace frames.
+export RUST_BACKTRACE=0
 
 step "cargo fmt --check"
 cargo fmt --all -- --check || die "run cargo fmt"
