@@ -60,10 +60,11 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: $cookie" "$base/")
 [ "$code" = 200 ] || die "signed-in home answered $code"
 
 duration="${BENCH_DURATION:-15s}"
-log "wrk 2 threads, 8 connections, $duration: baseline GET /healthz"
-healthz=$(wrk -t2 -c8 -d"$duration" -s "$here/bench/latency.lua" "$base/healthz" | tail -n1)
-log "wrk 2 threads, 8 connections, $duration: GET / signed in (SSR, 3 queries)"
-home=$(wrk -t2 -c8 -d"$duration" -s "$here/bench/latency.lua" -H "Cookie: $cookie" "$base/" | tail -n1)
+conns="${BENCH_CONNECTIONS:-8}"
+log "wrk 2 threads, $conns connections, $duration: baseline GET /healthz"
+healthz=$(wrk -t2 -c"$conns" -d"$duration" -s "$here/bench/latency.lua" "$base/healthz" | tail -n1)
+log "wrk 2 threads, $conns connections, $duration: GET / signed in (SSR, 3 queries)"
+home=$(wrk -t2 -c"$conns" -d"$duration" -s "$here/bench/latency.lua" -H "Cookie: $cookie" "$base/" | tail -n1)
 log "healthz: $healthz"
 log "home:    $home"
 printf '{"wasm_raw_bytes":%s,"wasm_gzip_bytes":%s,"js_gzip_bytes":%s,"healthz":%s,"home":%s}\n' \

@@ -2,6 +2,7 @@
 
 use anyhow::Context;
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use axum::Router;
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
@@ -128,6 +129,13 @@ pub async fn serve(
     router: Router,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
+    // TCP_NODELAY: a page leaves in several writes; with Nagle's algorithm and the client's
+    // delayed ACK, every other response stalled ~40 ms (seen as a bimodal p95 in the benchmark).
+    let listener = listener.tap_io(|tcp| {
+        if let Err(err) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %err, "cannot set TCP_NODELAY");
+        }
+    });
     axum::serve(
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),
