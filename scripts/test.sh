@@ -14,6 +14,11 @@ step "toolchain"
 "$here/setup.sh"
 
 step "private PostgreSQL"
+if ! "$here/pg.sh" status; then
+  # Started here, so stopped here: leave no server behind (a running one, e.g. under
+  # scripts/run.sh, is left alone).
+  trap '"$here/pg.sh" stop >/dev/null 2>&1 || true' EXIT
+fi
 DATABASE_URL="$("$here/pg.sh" start)"
 export DATABASE_URL
 # Compile-time query checks use the committed .sqlx data; the check below compares it to the schema.
