@@ -168,7 +168,7 @@ mod ssr {
     pub async fn logout() -> Result<(), AppError> {
         let state = use_state()?;
         if let Some(user) = auth::current_user(&state).await? {
-            audit(&state, &user, "logout", &user.username, json!({})).await?;
+            audit(&state.pool, &user, "logout", &user.username, json!({})).await?;
         }
         auth::session().await?.flush().await.map_err(session_err)?;
         leptos_axum::redirect("/login");
@@ -210,9 +210,8 @@ mod ssr {
         let new_hash = new_hash?;
         let mut tx = state.pool.begin().await?;
         let epoch = db::users::set_password(&mut *tx, user.tenant_id, user.id, &new_hash).await?;
-        crate::api::server::audit_tx(
-            &mut tx,
-            user.tenant_id,
+        crate::api::server::audit(
+            &mut *tx,
             &user,
             "user.password_changed",
             &user.username,

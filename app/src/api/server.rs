@@ -12,8 +12,6 @@ use std::net::SocketAddr;
 use crate::auth::AuthUser;
 use crate::db;
 use crate::error::AppError;
-use crate::model::user::TenantId;
-use crate::state::AppState;
 
 /// True when the request is a plain HTML form post (JavaScript off): the answer must then be a
 /// redirect that carries the error back to the form, not an error status.
@@ -52,9 +50,10 @@ pub async fn client_ip() -> String {
         .unwrap_or_else(|_| "127.0.0.1".to_owned())
 }
 
-/// Records an admin action or auth event of a signed-in user.
+/// Records an admin action or auth event of a signed-in user, in their tenant. Pass the
+/// caller's transaction so that the action and its audit row commit together.
 pub async fn audit(
-    state: &AppState,
+    db: impl sqlx::PgExecutor<'_>,
     actor: &AuthUser,
     action: &str,
     target: &str,
@@ -62,34 +61,9 @@ pub async fn audit(
 ) -> Result<(), AppError> {
     let ip = client_ip().await;
     db::audit::record(
-        &state.pool,
+        db,
         &db::audit::Event {
             tenant: Some(actor.tenant_id),
-            actor: Some(actor.id),
-            actor_username: &actor.username,
-            action,
-            target,
-            detail,
-            source_ip: Some(&ip),
-        },
-    )
-    .await
-}
-
-/// The same, inside the caller's transaction, so the action and its audit row commit together.
-pub async fn audit_tx(
-    conn: &mut sqlx::PgConnection,
-    tenant: TenantId,
-    actor: &AuthUser,
-    action: &str,
-    target: &str,
-    detail: serde_json::Value,
-) -> Result<(), AppError> {
-    let ip = client_ip().await;
-    db::audit::record(
-        conn,
-        &db::audit::Event {
-            tenant: Some(tenant),
             actor: Some(actor.id),
             actor_username: &actor.username,
             action,

@@ -45,7 +45,7 @@ pub async fn set_user_disabled(id: i64, disabled: bool) -> Result<(), AppError> 
 mod ssr {
     use serde_json::json;
 
-    use crate::api::server::audit_tx;
+    use crate::api::server::audit;
     use crate::auth::{self, AuthUser};
     use crate::db;
     use crate::error::AppError;
@@ -104,9 +104,8 @@ mod ssr {
             },
         )
         .await?;
-        audit_tx(
-            &mut tx,
-            me.tenant_id,
+        audit(
+            &mut *tx,
             &me,
             "user.created",
             &username,
@@ -124,9 +123,8 @@ mod ssr {
         let mut tx = state.pool.begin().await?;
         let target = db::users::get(&mut *tx, me.tenant_id, UserId(id)).await?;
         db::users::set_role(&mut tx, me.tenant_id, UserId(id), role).await?;
-        audit_tx(
-            &mut tx,
-            me.tenant_id,
+        audit(
+            &mut *tx,
             &me,
             "user.role_changed",
             &target.username,
@@ -150,9 +148,8 @@ mod ssr {
             })??;
         let mut tx = state.pool.begin().await?;
         db::users::set_password(&mut *tx, me.tenant_id, UserId(id), &hash).await?;
-        audit_tx(
-            &mut tx,
-            me.tenant_id,
+        audit(
+            &mut *tx,
             &me,
             "user.password_reset",
             &target.username,
@@ -180,9 +177,8 @@ mod ssr {
         } else {
             "user.enabled"
         };
-        audit_tx(
-            &mut tx,
-            me.tenant_id,
+        audit(
+            &mut *tx,
             &me,
             action,
             &target.username,
