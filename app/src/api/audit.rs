@@ -8,7 +8,7 @@ use crate::model::audit::AuditRow;
 /// A page of the tenant's audit events, newest first, older than `before` if given. Admins only.
 #[server(prefix = "/api", endpoint = "list_audit")]
 pub async fn list_audit(before: Option<i64>) -> Result<Vec<AuditRow>, AppError> {
-    crate::api::server::finish(ssr::list_audit(before).await)
+    ssr::list_audit(before).await
 }
 
 #[cfg(feature = "ssr")]

@@ -12,24 +12,22 @@ pub async fn login(
     password: String,
     next: Option<String>,
 ) -> Result<(), AppError> {
-    crate::api::server::finish(ssr::login(username, password, next).await)
+    ssr::login(username, password, next).await
 }
 
 /// Ends the session and redirects to the sign-in page.
 #[server(prefix = "/api", endpoint = "logout")]
 pub async fn logout() -> Result<(), AppError> {
-    crate::api::server::finish(ssr::logout().await)
+    ssr::logout().await
 }
 
 /// The signed-in user, or `None`.
 #[server(prefix = "/api", endpoint = "current_user")]
 pub async fn get_current_user() -> Result<Option<CurrentUser>, AppError> {
     let state = crate::state::use_state()?;
-    crate::api::server::finish(
-        crate::auth::current_user(&state)
-            .await
-            .map(|u| u.map(|u| u.to_current())),
-    )
+    crate::auth::current_user(&state)
+        .await
+        .map(|u| u.map(|u| u.to_current()))
 }
 
 /// Changes the signed-in user's own password (the current one is required).
@@ -39,9 +37,7 @@ pub async fn change_password(
     new_password: String,
     confirm_password: String,
 ) -> Result<(), AppError> {
-    crate::api::server::finish(
-        ssr::change_password(current_password, new_password, confirm_password).await,
-    )
+    ssr::change_password(current_password, new_password, confirm_password).await
 }
 
 #[cfg(feature = "ssr")]

@@ -8,7 +8,7 @@ use crate::model::summary::TenantSummary;
 /// Summary counts of the caller's tenant. Staff only: customers get their own portal.
 #[server(prefix = "/api", endpoint = "tenant_summary")]
 pub async fn get_tenant_summary() -> Result<TenantSummary, AppError> {
-    crate::api::server::finish(ssr::get_tenant_summary().await)
+    ssr::get_tenant_summary().await
 }
 
 #[cfg(feature = "ssr")]

@@ -1,45 +1,12 @@
-//! Helpers for server function bodies: the caller's address, the audit trail, and turning an
-//! `AppError` into the right HTTP status.
+//! Helpers for server function bodies: the caller's address, the audit trail, safe redirects.
+//! (A failure's HTTP status is set in one place for all of them: server/src/http/server_fn_status.rs.)
 
 use axum::extract::ConnectInfo;
-use http::header::ACCEPT;
-use http::request::Parts;
-use http::StatusCode;
-use leptos::prelude::use_context;
-use leptos_axum::ResponseOptions;
 use std::net::SocketAddr;
 
 use crate::auth::AuthUser;
 use crate::db;
 use crate::error::AppError;
-
-/// True when the request is a plain HTML form post (JavaScript off): the answer must then be a
-/// redirect that carries the error back to the form, not an error status.
-fn is_html_form_post() -> bool {
-    use_context::<Parts>()
-        .and_then(|p| {
-            p.headers
-                .get(ACCEPT)
-                .and_then(|v| v.to_str().ok())
-                .map(|v| v.contains("text/html"))
-        })
-        .unwrap_or(false)
-}
-
-/// Finishes a server function: a failure answers API clients with its own status code.
-pub fn finish<T>(result: Result<T, AppError>) -> Result<T, AppError> {
-    if let Err(err) = &result {
-        if !is_html_form_post() {
-            if let (Some(opts), Ok(status)) = (
-                use_context::<ResponseOptions>(),
-                StatusCode::from_u16(err.status()),
-            ) {
-                opts.set_status(status);
-            }
-        }
-    }
-    result
-}
 
 /// The peer address of the request. (Behind a reverse proxy this is the proxy; a trusted
 /// `X-Forwarded-For` setting is future work, noted in docs/configuration.md.)

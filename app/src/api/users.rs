@@ -8,12 +8,12 @@ use crate::model::user::UserRow;
 
 #[server(prefix = "/api", endpoint = "list_users")]
 pub async fn list_users(query: Option<String>) -> Result<Vec<UserRow>, AppError> {
-    crate::api::server::finish(ssr::list_users(query).await)
+    ssr::list_users(query).await
 }
 
 #[server(prefix = "/api", endpoint = "get_user")]
 pub async fn get_user(id: i64) -> Result<UserRow, AppError> {
-    crate::api::server::finish(ssr::get_user(id).await)
+    ssr::get_user(id).await
 }
 
 #[server(prefix = "/api", endpoint = "create_user")]
@@ -23,22 +23,22 @@ pub async fn create_user(
     role: String,
     password: String,
 ) -> Result<(), AppError> {
-    crate::api::server::finish(ssr::create_user(username, display_name, role, password).await)
+    ssr::create_user(username, display_name, role, password).await
 }
 
 #[server(prefix = "/api", endpoint = "set_user_role")]
 pub async fn set_user_role(id: i64, role: String) -> Result<(), AppError> {
-    crate::api::server::finish(ssr::set_user_role(id, role).await)
+    ssr::set_user_role(id, role).await
 }
 
 #[server(prefix = "/api", endpoint = "reset_user_password")]
 pub async fn reset_user_password(id: i64, new_password: String) -> Result<(), AppError> {
-    crate::api::server::finish(ssr::reset_user_password(id, new_password).await)
+    ssr::reset_user_password(id, new_password).await
 }
 
 #[server(prefix = "/api", endpoint = "set_user_disabled")]
 pub async fn set_user_disabled(id: i64, disabled: bool) -> Result<(), AppError> {
-    crate::api::server::finish(ssr::set_user_disabled(id, disabled).await)
+    ssr::set_user_disabled(id, disabled).await
 }
 
 #[cfg(feature = "ssr")]

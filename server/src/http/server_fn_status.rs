@@ -1,9 +1,9 @@
-//! Status codes for server-function failures that happen before the function body runs.
+//! Status codes for failed server functions, for all of them in one place.
 //!
-//! Leptos answers every failure with 500, including arguments it could not decode (a malformed
-//! form). Inside the body, `app::api::server::finish` sets the right status; this corrects the
-//! rest by reading the (small, JSON) error body: a 500 whose body is an `AppError` of another
-//! kind gets that kind's status.
+//! Leptos answers every failure with 500, whether the function returned `AppError::NotFound` or
+//! could not decode its arguments (a malformed form). This reads the (small, JSON) error body: a
+//! 500 whose body is an `AppError` of another kind gets that kind's status. A plain HTML form post
+//! is answered with a redirect instead (the error travels in the URL), which passes untouched.
 
 use axum::body::{to_bytes, Body};
 use axum::http::{header, Response, StatusCode};
