@@ -94,11 +94,14 @@ log "ispvm bootstrap (first admin: admin)"
 INITIAL_ADMIN_PASSWORD="$admin_password" "$bin" bootstrap >>"$server_log" 2>&1 || die "ispvm bootstrap failed"
 
 # ---------------------------------------------------------------- the server
+# A throwaway master key, so that credential profiles can be saved (docs/secrets.md).
+key_file="$work/master.key"
+"$bin" keys generate --out "$key_file" >>"$server_log" 2>&1 || die "ispvm keys generate failed"
 port="$(node -e 'const s = require("net").createServer(); s.listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });')"
 base_url="http://127.0.0.1:$port"
 log "ispvm serve on $base_url (site $site)"
 LISTEN_ADDR="127.0.0.1:$port" PUBLIC_BASE_URL="$base_url" SITE_ROOT="$site" LOG_LEVEL=warn \
-  "$bin" serve >>"$server_log" 2>&1 &
+  ENCRYPTION_MASTER_KEY_FILE="$key_file" "$bin" serve >>"$server_log" 2>&1 &
 server_pid=$!
 
 log "waiting for $base_url/readyz"

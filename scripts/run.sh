@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up and runs ISPVM on this machine: installs the toolchain (once per machine), builds the
-# release, starts a private PostgreSQL when DATABASE_URL is unset, migrates, creates the first
+# release, starts a private PostgreSQL when DATABASE_URL is unset, creates the master key
+# .ispvm/master.key when ENCRYPTION_MASTER_KEY_FILE is unset, migrates, creates the first
 # admin (prints its password once; or set INITIAL_ADMIN_PASSWORD) and serves on
 # http://127.0.0.1:3000 (LISTEN_ADDR / PUBLIC_BASE_URL to change).
 set -euo pipefail
@@ -24,6 +25,16 @@ fi
 # cargo-leptos writes the site relative to the project, not CARGO_TARGET_DIR.
 export SITE_ROOT="${SITE_ROOT:-$ISPVM_ROOT/target/site}"
 bin="$CARGO_TARGET_DIR/release/ispvm"
+if [ -z "${ENCRYPTION_MASTER_KEY_FILE:-}" ]; then
+  # Created once and kept: it is the only key that opens the credentials saved with it.
+  key="$ISPVM_ROOT/.ispvm/master.key"
+  if [ ! -f "$key" ]; then
+    log "ENCRYPTION_MASTER_KEY_FILE unset: creating the master key $key (back it up)"
+    mkdir -p "$(dirname "$key")"
+    "$bin" keys generate --out "$key"
+  fi
+  export ENCRYPTION_MASTER_KEY_FILE="$key"
+fi
 
 log "migrating"
 "$bin" migrate

@@ -36,12 +36,12 @@ step "clippy (wasm32, hydrate, -D warnings)"
 cargo clippy -p frontend --target wasm32-unknown-unknown --locked -Zbuild-std=std,panic_abort -- -D warnings
 
 step "dependency wall: no server crates in the wasm graph"
-for crate in sqlx axum tokio-postgres tower-sessions argon2; do
+for crate in sqlx axum tokio-postgres tower-sessions argon2 aes-gcm; do
   if cargo tree -p frontend --target wasm32-unknown-unknown -e normal -i "$crate" >/dev/null 2>&1; then
     die "$crate is in the wasm dependency graph of frontend"
   fi
 done
-echo "ok: none of sqlx axum tokio-postgres tower-sessions argon2"
+echo "ok: none of sqlx axum tokio-postgres tower-sessions argon2 aes-gcm"
 
 step "migrations apply to an empty database, and the sqlx offline data matches them"
 scratch="${DATABASE_URL%/*}/ispvm_sqlx_check"

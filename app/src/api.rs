@@ -3,7 +3,13 @@
 
 pub mod audit;
 pub mod auth;
+pub mod credentials;
+pub mod customers;
+pub mod devices;
 pub mod home;
+pub mod links;
+pub mod services;
+pub mod sites;
 pub mod users;
 
 #[cfg(feature = "ssr")]

@@ -3,11 +3,20 @@
 //! of tenant-owned data filters on the caller's tenant.
 
 pub mod audit;
+pub mod credentials;
+pub mod customers;
+pub mod devices;
+pub mod encryption_key;
+pub mod links;
 pub mod login_attempts;
+pub mod services;
+pub mod sites;
 pub mod summary;
 pub mod tenants;
+pub mod topology;
 pub mod users;
 
+use crate::error::AppError;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
@@ -20,4 +29,45 @@ pub fn rfc3339(at: OffsetDateTime) -> String {
 /// True if the error is a unique-constraint violation (SQLSTATE 23505).
 pub fn is_unique_violation(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::Database(db) if db.code().as_deref() == Some("23505"))
+}
+
+/// The constraint a unique (23505) or foreign-key (23503) violation names, so that callers can
+/// answer with the form field it concerns.
+pub fn violated_constraint(err: &sqlx::Error) -> Option<&str> {
+    match err {
+        sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("23505" | "23503")) => {
+            db.constraint()
+        }
+        _ => None,
+    }
+}
+
+/// Reads an enum column; a value the code does not know is a server fault, logged.
+pub fn parse_column<T: std::str::FromStr>(column: &str, value: &str) -> Result<T, AppError> {
+    value.parse().map_err(|_| {
+        tracing::error!(column, value, "unknown value in database");
+        AppError::Internal
+    })
+}
+
+/// Turns a search box into an ILIKE pattern that matches the text literally.
+pub fn like_pattern(query: Option<&str>) -> Option<String> {
+    query.map(str::trim).filter(|q| !q.is_empty()).map(|q| {
+        format!(
+            "%{}%",
+            q.replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        )
+    })
+}
+
+/// True if an IANA zone name is known to the database (the list the server's clock uses).
+pub async fn timezone_exists(db: impl sqlx::PgExecutor<'_>, name: &str) -> Result<bool, AppError> {
+    Ok(sqlx::query_scalar!(
+        r#"select exists(select 1 from pg_timezone_names where name = $1) as "exists!""#,
+        name
+    )
+    .fetch_one(db)
+    .await?)
 }

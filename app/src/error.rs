@@ -29,6 +29,10 @@ pub enum AppError {
     /// The request itself could not be read (malformed form or arguments).
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// The server is not set up for this (e.g. no master key to seal credentials with); the
+    /// message says what the operator must do.
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 impl AppError {
@@ -57,6 +61,7 @@ impl AppError {
             Self::RateLimited(_) => 429,
             Self::Internal => 500,
             Self::BadRequest(_) => 400,
+            Self::Unavailable(_) => 503,
         }
     }
 
@@ -109,6 +114,7 @@ mod tests {
         assert_eq!(AppError::invalid("username", "too long").status(), 422);
         assert_eq!(AppError::conflict("username", "taken").status(), 409);
         assert_eq!(AppError::RateLimited("wait".into()).status(), 429);
+        assert_eq!(AppError::Unavailable("no key".into()).status(), 503);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //!
 //! Layers: `model` (wire types, pure), `api` (server functions), `pages` (one routed page per
 //! file), `components` (view pieces without server calls); server-only: `db` (all SQL), `auth`,
-//! `state`.
+//! `crypto` (secrets at rest), `state`.
 
 pub mod api;
 pub mod components;
@@ -15,6 +15,10 @@ pub mod status;
 #[cfg(feature = "ssr")]
 pub mod auth;
 #[cfg(feature = "ssr")]
+pub mod charts;
+#[cfg(feature = "ssr")]
+pub mod crypto;
+#[cfg(feature = "ssr")]
 pub mod db;
 #[cfg(feature = "ssr")]
 pub mod state;
@@ -25,9 +29,17 @@ use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
 use crate::components::layout::Layout;
+use crate::pages::device::DevicePage;
+use crate::pages::devices::DevicesPage;
+use crate::pages::site::SitePage;
+use crate::pages::sites::SitesPage;
 use crate::pages::{
     account::AccountPage, audit::AuditPage, home::HomePage, login::LoginPage,
     not_found::NotFoundPage, user::UserPage, users::UsersPage,
+};
+use crate::pages::{credential::CredentialPage, credentials::CredentialsPage};
+use crate::pages::{
+    customer::CustomerPage, customers::CustomersPage, service::ServicePage, services::ServicesPage,
 };
 
 /// The HTML document around the app, rendered on the server only.
@@ -73,6 +85,16 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/users") view=UsersPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/users/:id") view=UserPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/audit") view=AuditPage ssr=SsrMode::Async />
+                    <Route path=path!("/inventory/sites") view=SitesPage ssr=SsrMode::Async />
+                    <Route path=path!("/inventory/sites/:id") view=SitePage ssr=SsrMode::Async />
+                    <Route path=path!("/inventory/devices") view=DevicesPage ssr=SsrMode::Async />
+                    <Route path=path!("/inventory/devices/:id") view=DevicePage ssr=SsrMode::Async />
+                    <Route path=path!("/inventory/credentials") view=CredentialsPage ssr=SsrMode::Async />
+                    <Route path=path!("/inventory/credentials/:id") view=CredentialPage ssr=SsrMode::Async />
+                    <Route path=path!("/inventory/customers") view=CustomersPage ssr=SsrMode::Async />
+                    <Route path=path!("/inventory/customers/:id") view=CustomerPage ssr=SsrMode::Async />
+                    <Route path=path!("/inventory/services") view=ServicesPage ssr=SsrMode::Async />
+                    <Route path=path!("/inventory/services/:id") view=ServicePage ssr=SsrMode::Async />
                 </ParentRoute>
             </Routes>
         </Router>

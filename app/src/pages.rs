@@ -2,8 +2,18 @@
 
 pub mod account;
 pub mod audit;
+pub mod credential;
+pub mod credentials;
+pub mod customer;
+pub mod customers;
+pub mod device;
+pub mod devices;
 pub mod home;
 pub mod login;
 pub mod not_found;
+pub mod service;
+pub mod services;
+pub mod site;
+pub mod sites;
 pub mod user;
 pub mod users;

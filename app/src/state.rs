@@ -1,16 +1,33 @@
-//! Server-side state every server function and route reads: the pool and auth settings. Built
-//! by the server crate's startup and provided as Leptos context and axum state.
+//! Server-side state every server function and route reads: the pool, auth settings and the
+//! master key. Built by the server crate's startup and provided as Leptos context and axum state.
 
 use sqlx::PgPool;
+use std::sync::Arc;
 use time::Duration;
 
 use crate::auth::throttle::ThrottlePolicy;
+use crate::crypto::MasterKey;
+use crate::error::AppError;
 
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub pool: PgPool,
     pub auth: AuthSettings,
     pub leptos_options: leptos::config::LeptosOptions,
+    /// The key credential secrets are sealed with (`ENCRYPTION_MASTER_KEY_FILE`), checked against
+    /// the database at start-up; `None` when unset (credentials then cannot be used).
+    pub secrets: Option<Arc<MasterKey>>,
+}
+
+impl AppState {
+    /// The master key, or the error that tells the operator to configure one.
+    pub fn master_key(&self) -> Result<&MasterKey, AppError> {
+        self.secrets.as_deref().ok_or_else(|| {
+            AppError::Unavailable(
+                "no master key configured: set ENCRYPTION_MASTER_KEY_FILE and restart ispvm".into(),
+            )
+        })
+    }
 }
 
 #[derive(Clone, Debug)]

@@ -2,10 +2,13 @@
 //! docs/configuration.md); every secret may also come from `<NAME>_FILE`. A missing or invalid
 //! setting is one line naming the variable and what is wrong.
 
+use app::crypto::MasterKey;
+use secrecy::zeroize::Zeroizing;
 use secrecy::{ExposeSecret, SecretString};
 use std::fmt;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 use url::Url;
 
@@ -44,6 +47,9 @@ pub struct Config {
     pub listen_addr: SocketAddr,
     pub auth_mode: AuthMode,
     pub encryption_master_key_file: Option<PathBuf>,
+    /// The key read from `encryption_master_key_file`. Whether it is the database's key is
+    /// checked later, against the database (`startup::check_master_key`).
+    pub encryption_master_key: Option<Arc<MasterKey>>,
     pub log_level: String,
     pub log_format: LogFormat,
     pub feature_flags: Vec<String>,
@@ -202,14 +208,11 @@ impl Config {
         };
         let encryption_master_key_file =
             plain(src, "ENCRYPTION_MASTER_KEY_FILE").map(PathBuf::from);
-        if let Some(path) = &encryption_master_key_file {
-            std::fs::File::open(path).map_err(|e| {
-                err(
-                    "ENCRYPTION_MASTER_KEY_FILE",
-                    format!("cannot read {}: {e}", path.display()),
-                )
-            })?;
-        }
+        let encryption_master_key = encryption_master_key_file
+            .as_deref()
+            .map(|path| read_master_key(path).map(Arc::new))
+            .transpose()
+            .map_err(|reason| err("ENCRYPTION_MASTER_KEY_FILE", reason))?;
         let log_level = plain(src, "LOG_LEVEL").unwrap_or_else(|| "info".into());
         tracing_subscriber::EnvFilter::try_new(&log_level).map_err(|e| {
             err(
@@ -263,6 +266,7 @@ impl Config {
             listen_addr,
             auth_mode,
             encryption_master_key_file,
+            encryption_master_key,
             log_level,
             log_format,
             feature_flags,
@@ -312,10 +316,15 @@ impl Config {
             ("AUTH_MODE", format!("{:?}", self.auth_mode).to_lowercase()),
             (
                 "ENCRYPTION_MASTER_KEY_FILE",
-                self.encryption_master_key_file
-                    .as_ref()
-                    .map(|p| p.display().to_string())
-                    .unwrap_or_else(|| "(unset)".into()),
+                match (
+                    &self.encryption_master_key_file,
+                    &self.encryption_master_key,
+                ) {
+                    (Some(path), Some(key)) => {
+                        format!("{} (fingerprint {})", path.display(), key.fingerprint())
+                    }
+                    _ => "(unset)".into(),
+                },
             ),
             ("LOG_LEVEL", self.log_level.clone()),
             (
@@ -359,6 +368,16 @@ impl Config {
             ),
         ]
     }
+}
+
+/// Reads a master key file (`ispvm keys generate` writes them: one line of base64). The error
+/// names the file and what is wrong with it, never its contents.
+pub fn read_master_key(path: &Path) -> Result<MasterKey, String> {
+    let contents = Zeroizing::new(
+        std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?,
+    );
+    MasterKey::from_file_contents(&contents).map_err(|e| format!("{} {e}", path.display()))
 }
 
 /// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
@@ -433,6 +452,52 @@ mod tests {
         assert_eq!(both.err().map(|e| e.var), Some("DATABASE_URL"));
         let missing = Config::from_source(&[("DATABASE_URL_FILE", "/nonexistent/ispvm-db-url")]);
         assert_eq!(missing.err().map(|e| e.var), Some("DATABASE_URL_FILE"));
+        std::fs::remove_dir_all(&dir).expect("cleanup");
+    }
+
+    #[test]
+    fn the_master_key_file_must_hold_a_key() {
+        let dir = std::env::temp_dir().join(format!("ispvm-config-key-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let (key, line) = MasterKey::generate();
+        let good = dir.join("good.key");
+        std::fs::write(&good, line.as_bytes()).expect("write");
+        let bad = dir.join("bad.key");
+        std::fs::write(&bad, "c2hvcnQ=\n").expect("write");
+        let good_path = good.display().to_string();
+        let c = Config::from_source(&[("ENCRYPTION_MASTER_KEY_FILE", good_path.as_str())])
+            .expect("config");
+        assert_eq!(
+            c.encryption_master_key
+                .as_deref()
+                .map(MasterKey::fingerprint),
+            Some(key.fingerprint())
+        );
+        let shown = c
+            .describe()
+            .into_iter()
+            .find(|(k, _)| *k == "ENCRYPTION_MASTER_KEY_FILE")
+            .map(|(_, v)| v);
+        assert_eq!(
+            shown,
+            Some(format!("{good_path} (fingerprint {})", key.fingerprint()))
+        );
+        let bad_path = bad.display().to_string();
+        let e = Config::from_source(&[("ENCRYPTION_MASTER_KEY_FILE", bad_path.as_str())])
+            .err()
+            .map(|e| e.to_string());
+        assert_eq!(
+            e,
+            Some(format!(
+                "ENCRYPTION_MASTER_KEY_FILE: {bad_path} holds 5 bytes; a master key is 32 bytes \
+                 (create one with `ispvm keys generate`)"
+            ))
+        );
+        let missing = Config::from_source(&[("ENCRYPTION_MASTER_KEY_FILE", "/nonexistent/key")]);
+        assert_eq!(
+            missing.err().map(|e| e.var),
+            Some("ENCRYPTION_MASTER_KEY_FILE")
+        );
         std::fs::remove_dir_all(&dir).expect("cleanup");
     }
 

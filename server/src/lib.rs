@@ -5,5 +5,6 @@ pub mod admin;
 pub mod background;
 pub mod config;
 pub mod http;
+pub mod keys;
 pub mod migrate;
 pub mod startup;

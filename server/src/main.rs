@@ -1,16 +1,17 @@
 //! `ispvm`: the server binary. One binary, several subcommands (serve, migrate, bootstrap,
-//! tenant, user, config check); see `ispvm --help`.
+//! tenant, user, keys, config check); see `ispvm --help`.
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use secrecy::SecretString;
 use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use server::config::{self, AuthMode, Config, LogFormat};
-use server::{admin, background, migrate, startup};
+use server::{admin, background, keys, migrate, startup};
 
 #[derive(Parser)]
 #[command(
@@ -49,6 +50,26 @@ enum Command {
     /// Inspect configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Manage the master key that seals credential secrets (ENCRYPTION_MASTER_KEY_FILE).
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Write a new random master key to a new file (mode 0600); print its fingerprint.
+    Generate {
+        /// The file to create; an existing file is never overwritten.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Re-seal every secret, in one transaction, from the current key
+    /// (ENCRYPTION_MASTER_KEY_FILE) to the key in --new-key-file.
+    Rotate {
+        /// The new key (from `ispvm keys generate`).
+        #[arg(long)]
+        new_key_file: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -242,8 +263,48 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Keys(cmd) => run_keys(cmd, &config).await,
         Command::Serve { no_background } => serve(config, no_background).await,
     }
+}
+
+async fn run_keys(command: KeysCommand, config: &Config) -> anyhow::Result<()> {
+    match command {
+        KeysCommand::Generate { out } => {
+            let fingerprint = keys::generate(&out)?;
+            say(&format!(
+                "wrote a new master key to {} (fingerprint {fingerprint})",
+                out.display()
+            ));
+            say("back it up apart from the database backups: without it no credential secret can be read");
+        }
+        KeysCommand::Rotate { new_key_file } => {
+            let (Some(current), Some(current_path)) = (
+                config.encryption_master_key.as_deref(),
+                config.encryption_master_key_file.as_deref(),
+            ) else {
+                anyhow::bail!(
+                    "ENCRYPTION_MASTER_KEY_FILE: is required by `keys rotate`: it names the current key"
+                );
+            };
+            let new = config::read_master_key(&new_key_file)
+                .map_err(|reason| anyhow::anyhow!("--new-key-file: {reason}"))?;
+            let pool = startup::connect(config).await?;
+            ensure_migrated(&pool).await?;
+            let done = keys::rotate(&pool, current_path, current, &new).await?;
+            say(&format!(
+                "re-sealed {} credential profiles and the key check: key {} replaces {}",
+                done.profiles, done.to, done.from
+            ));
+            say(&format!(
+                "now set ENCRYPTION_MASTER_KEY_FILE={} and restart every ispvm process \
+                 (until then they cannot use credentials)",
+                new_key_file.display()
+            ));
+            say("keep the old key file for as long as you keep backups taken before now: they need it");
+        }
+    }
+    Ok(())
 }
 
 fn report_password(done: &str, password: &SecretString, generated: bool) {
@@ -290,6 +351,7 @@ async fn serve(config: Config, no_background: bool) -> anyhow::Result<()> {
     }
     let pool = startup::connect(&config).await?;
     ensure_migrated(&pool).await?;
+    startup::check_master_key(&pool, &config).await?;
     let state = startup::state(&config, pool.clone())?;
     let router = startup::router(&config, state);
     let listener = tokio::net::TcpListener::bind(config.listen_addr)

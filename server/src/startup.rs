@@ -1,4 +1,5 @@
-//! Builds the state and the router, and serves it. Tests call `build` and serve on port 0.
+//! Builds the state and the router, checks the master key against the database, and serves.
+//! Tests call the same functions and serve on port 0.
 
 use anyhow::Context;
 use axum::routing::get;
@@ -24,7 +25,7 @@ use app::auth::throttle::ThrottlePolicy;
 use app::state::{AppState, AuthSettings};
 
 use crate::config::Config;
-use crate::http;
+use crate::{http, keys};
 
 /// Largest request body outside the ingest API: forms and server-function arguments are small.
 const MAX_FORM_BYTES: usize = 64 * 1024;
@@ -61,7 +62,80 @@ pub fn state(config: &Config, pool: PgPool) -> anyhow::Result<AppState> {
             .site_pkg_dir("pkg")
             .site_addr(config.listen_addr)
             .build(),
+        secrets: config.encryption_master_key.clone(),
     })
+}
+
+/// How the configured master key stands against the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyCheck {
+    /// No key is configured. Credentials cannot be used; `sealed_profiles` already exist.
+    NoKey { sealed_profiles: i64 },
+    /// The key opens the database's key-check row: it is the key the secrets were sealed with.
+    Matches,
+    /// The first start with a key: its key-check row was written.
+    Recorded,
+}
+
+/// Run before serving (`keys rotate` makes the same checks in its transaction): proves that the
+/// configured key is the one the database's secrets were sealed with, or records it on the first
+/// start. A wrong key is an error naming `ENCRYPTION_MASTER_KEY_FILE` and both fingerprints, and
+/// nothing is written. Without a key this only warns (when secrets exist): everything but
+/// credentials works.
+pub async fn check_master_key(pool: &PgPool, config: &Config) -> anyhow::Result<KeyCheck> {
+    let db_err = |e: app::error::AppError| anyhow::anyhow!("check the master key: {e}");
+    let (Some(key), Some(path)) = (
+        config.encryption_master_key.as_deref(),
+        config.encryption_master_key_file.as_deref(),
+    ) else {
+        let sealed_profiles = app::db::credentials::count_all(pool)
+            .await
+            .map_err(db_err)?;
+        if sealed_profiles > 0 {
+            tracing::warn!(
+                sealed_profiles,
+                "ENCRYPTION_MASTER_KEY_FILE is not set: credential profiles cannot be used or \
+                 changed until it is (everything else runs)"
+            );
+        } else {
+            tracing::info!(
+                "no master key configured (ENCRYPTION_MASTER_KEY_FILE): credential profiles \
+                 cannot be created"
+            );
+        }
+        return Ok(KeyCheck::NoKey { sealed_profiles });
+    };
+    if let Some(check) = app::db::encryption_key::get(pool).await.map_err(db_err)? {
+        keys::verify_check(path, key, &check)?;
+        tracing::info!(key.fingerprint = key.fingerprint(), "master key checked");
+        return Ok(KeyCheck::Matches);
+    }
+    // No key recorded yet: this one becomes it, unless secrets sealed by another key exist.
+    keys::verify_profiles_sealed_by(
+        path,
+        key,
+        &app::db::credentials::fingerprints_in_use(pool)
+            .await
+            .map_err(db_err)?,
+    )?;
+    let blob = app::crypto::seal_key_check(key).context("seal the key check")?;
+    if app::db::encryption_key::insert_first(pool, key.fingerprint(), &blob)
+        .await
+        .map_err(db_err)?
+    {
+        tracing::info!(
+            key.fingerprint = key.fingerprint(),
+            "master key recorded (the first start with ENCRYPTION_MASTER_KEY_FILE)"
+        );
+        return Ok(KeyCheck::Recorded);
+    }
+    // Another process recorded a key at the same moment: this key must be that one.
+    let check = app::db::encryption_key::get(pool)
+        .await
+        .map_err(db_err)?
+        .context("the key check row disappeared")?;
+    keys::verify_check(path, key, &check)?;
+    Ok(KeyCheck::Matches)
 }
 
 /// The whole HTTP surface: Leptos pages and server functions, health, static files.

@@ -4,9 +4,26 @@
 use axum::extract::ConnectInfo;
 use std::net::SocketAddr;
 
-use crate::auth::AuthUser;
+use crate::auth::{self, AuthUser};
 use crate::db;
 use crate::error::AppError;
+use crate::state::{use_state, AppState};
+
+/// The signed-in caller if they are staff (admin, operator, viewer): who may read the NOC side.
+pub async fn staff_caller() -> Result<(AppState, AuthUser), AppError> {
+    let state = use_state()?;
+    let user = auth::require_user(&state).await?;
+    user.require_staff()?;
+    Ok((state, user))
+}
+
+/// The signed-in caller if they are an admin of their tenant: who may change inventory.
+pub async fn admin_caller() -> Result<(AppState, AuthUser), AppError> {
+    let state = use_state()?;
+    let user = auth::require_user(&state).await?;
+    user.require_admin()?;
+    Ok((state, user))
+}
 
 /// The peer address of the request. (Behind a reverse proxy this is the proxy; a trusted
 /// `X-Forwarded-For` setting is future work, noted in docs/configuration.md.)

@@ -49,6 +49,13 @@ fn Nav(me: CurrentUser, logout: ServerAction<Logout>) -> impl IntoView {
             <a class="brand" href="/">"ISPVM"</a>
             <nav aria-label="Main">
                 <A href="/" exact=true>"Home"</A>
+                {me.role.is_staff().then(|| view! {
+                    <A href="/inventory/sites">"Sites"</A>
+                    <A href="/inventory/devices">"Devices"</A>
+                    <A href="/inventory/customers">"Customers"</A>
+                    <A href="/inventory/services">"Services"</A>
+                })}
+                {me.role.is_staff().then(|| view! { <A href="/inventory/credentials">"Credentials"</A> })}
                 {admin.then(|| view! {
                     <A href="/admin/users">"Users"</A>
                     <A href="/admin/audit">"Audit log"</A>

@@ -3,7 +3,7 @@
 use sqlx::{PgConnection, PgExecutor};
 
 use crate::auth::AuthUser;
-use crate::db::{is_unique_violation, rfc3339};
+use crate::db::{is_unique_violation, like_pattern, rfc3339};
 use crate::error::AppError;
 use crate::model::user::{Role, TenantId, UserId, UserRow};
 
@@ -106,14 +106,7 @@ pub async fn list(
     tenant: TenantId,
     query: Option<&str>,
 ) -> Result<Vec<UserRow>, AppError> {
-    let pattern = query.map(str::trim).filter(|q| !q.is_empty()).map(|q| {
-        format!(
-            "%{}%",
-            q.replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        )
-    });
+    let pattern = like_pattern(query);
     let rows = sqlx::query!(
         r#"select id, username, display_name, role, disabled, last_login_at
            from app_user

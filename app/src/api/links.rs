@@ -1,0 +1,101 @@
+//! Links: create (naming interfaces, which are created when missing) and delete. A link that
+//! would make the upstream dependencies circular is refused with both devices named.
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+use crate::model::link::LinkForm;
+
+/// Creates a link, then shows the page of the device named in `back` (one of its ends).
+#[server(prefix = "/api", endpoint = "create_link")]
+pub async fn create_link(form: LinkForm, back: Option<i64>) -> Result<(), AppError> {
+    ssr::create_link(form, back).await
+}
+
+#[server(prefix = "/api", endpoint = "delete_link")]
+pub async fn delete_link(id: i64, back: Option<i64>) -> Result<(), AppError> {
+    ssr::delete_link(id, back).await
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use serde_json::json;
+
+    use crate::api::server::{admin_caller, audit};
+    use crate::db;
+    use crate::error::AppError;
+    use crate::model::link::{LinkForm, LinkId};
+
+    pub async fn create_link(form: LinkForm, back: Option<i64>) -> Result<(), AppError> {
+        let (state, me) = admin_caller().await?;
+        let input = form.validate()?;
+        let mut tx = state.pool.begin().await?;
+        db::links::lock_topology(&mut tx, me.tenant_id).await?;
+        // Both ends must be the caller's devices; another tenant's id reads as missing.
+        let a_name = db::devices::name(&mut *tx, me.tenant_id, input.a_device)
+            .await
+            .map_err(|_| AppError::invalid("a_device_id", "no such device"))?;
+        let b_name = db::devices::name(&mut *tx, me.tenant_id, input.b_device)
+            .await
+            .map_err(|_| AppError::invalid("b_device_id", "no such device"))?;
+        if input.upstream
+            && db::links::depends_on(&mut *tx, me.tenant_id, input.a_device, input.b_device).await?
+        {
+            return Err(AppError::invalid(
+                "b_device_id",
+                format!(
+                    "{b_name} cannot depend on {a_name}: {a_name} already reaches the network through \
+                     {b_name}, so the dependencies would form a cycle (untick \"upstream\" for a peer link)"
+                ),
+            ));
+        }
+        let mut iface = async |device, name: &Option<String>| -> Result<Option<i64>, AppError> {
+            match name {
+                Some(name) => Ok(Some(
+                    db::devices::interface_by_name(&mut tx, me.tenant_id, device, name)
+                        .await?
+                        .0,
+                )),
+                None => Ok(None),
+            }
+        };
+        let a_interface = iface(input.a_device, &input.a_interface).await?;
+        let b_interface = iface(input.b_device, &input.b_interface).await?;
+        let id =
+            db::links::insert(&mut *tx, me.tenant_id, &input, a_interface, b_interface).await?;
+        audit(
+            &mut *tx,
+            &me,
+            "link.created",
+            &format!("{a_name} → {b_name}"),
+            json!({ "link_id": id.0, "a_device_id": input.a_device.0, "b_device_id": input.b_device.0,
+                    "kind": input.kind.as_str(), "upstream": input.upstream }),
+        )
+        .await?;
+        tx.commit().await?;
+        leptos_axum::redirect(&back_to(back.unwrap_or(input.b_device.0)));
+        Ok(())
+    }
+
+    pub async fn delete_link(id: i64, back: Option<i64>) -> Result<(), AppError> {
+        let (state, me) = admin_caller().await?;
+        let mut tx = state.pool.begin().await?;
+        db::links::lock_topology(&mut tx, me.tenant_id).await?;
+        let link = db::links::delete(&mut tx, me.tenant_id, LinkId(id)).await?;
+        audit(
+            &mut *tx,
+            &me,
+            "link.deleted",
+            &link.label(),
+            json!({ "link_id": id, "kind": link.kind.as_str() }),
+        )
+        .await?;
+        tx.commit().await?;
+        leptos_axum::redirect(&back_to(back.unwrap_or(link.b_device.0)));
+        Ok(())
+    }
+
+    fn back_to(device: i64) -> String {
+        format!("/inventory/devices/{device}")
+    }
+}

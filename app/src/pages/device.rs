@@ -1,0 +1,317 @@
+//! One device: its settings, interfaces and links, and (for admins) the forms to edit it, add
+//! and remove interfaces and links, and delete it.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+use crate::api::devices::{
+    device_form_choices, get_device, get_device_impact, list_device_names, AddInterface,
+    DeleteDevice, DeleteInterface, UpdateDevice,
+};
+use crate::api::links::{CreateLink, DeleteLink};
+use crate::components::device_form::DeviceFields;
+use crate::components::fields::{error_field, AdminOnly, Field};
+use crate::components::notice::{ErrorNotice, ErrorPage};
+use crate::error::AppError;
+use crate::model::device::{
+    DeviceChoices, DeviceDetail, DeviceImpact, InterfaceKind, InterfaceRole,
+};
+use crate::model::link::LinkKind;
+
+/// The page's forms, passed down together.
+#[derive(Clone, Copy)]
+struct Actions {
+    update: ServerAction<UpdateDevice>,
+    delete: ServerAction<DeleteDevice>,
+    add_interface: ServerAction<AddInterface>,
+    delete_interface: ServerAction<DeleteInterface>,
+    create_link: ServerAction<CreateLink>,
+    delete_link: ServerAction<DeleteLink>,
+}
+
+#[component]
+pub fn DevicePage() -> impl IntoView {
+    let params = use_params_map();
+    let actions = Actions {
+        update: ServerAction::new(),
+        delete: ServerAction::new(),
+        add_interface: ServerAction::new(),
+        delete_interface: ServerAction::new(),
+        create_link: ServerAction::new(),
+        delete_link: ServerAction::new(),
+    };
+    let id = move || params.with(|p| p.get("id").and_then(|id| id.parse::<i64>().ok()));
+    // Every resource of the page is made here, at the top, not inside a `Suspend`: a resource
+    // created while the page hydrates must find its server-rendered value, or the forms that
+    // wait on it are not hydrated in time.
+    let names = Resource::new(|| (), |_| list_device_names());
+    let choices = Resource::new(|| (), |_| device_form_choices());
+    let impact = Resource::new(
+        move || {
+            (
+                id(),
+                actions.create_link.version().get(),
+                actions.delete_link.version().get(),
+            )
+        },
+        |(id, ..)| async move {
+            match id {
+                Some(id) => get_device_impact(id).await,
+                None => Err(AppError::NotFound),
+            }
+        },
+    );
+    let device = Resource::new(
+        move || {
+            (
+                id(),
+                actions.update.version().get(),
+                actions.add_interface.version().get(),
+                actions.delete_interface.version().get(),
+                actions.create_link.version().get(),
+                actions.delete_link.version().get(),
+            )
+        },
+        |(id, ..)| async move {
+            match id {
+                Some(id) => get_device(id).await,
+                None => Err(AppError::NotFound),
+            }
+        },
+    );
+    view! {
+        <Title text="Device" />
+        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match device.await {
+                    Ok(d) => {
+                        let names = names.await.unwrap_or_default();
+                        let choices = choices.await.unwrap_or_default();
+                        view! { <DeviceDetailView d names choices impact actions /> }.into_any()
+                    }
+                    Err(err) => view! { <ErrorPage err /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn DeviceDetailView(
+    d: DeviceDetail,
+    names: Vec<(i64, String)>,
+    choices: DeviceChoices,
+    impact: Resource<Result<DeviceImpact, AppError>>,
+    actions: Actions,
+) -> impl IntoView {
+    let id = d.row.id.0;
+    let profile =
+        |p: &Option<(i64, String)>| p.as_ref().map_or_else(|| "—".to_owned(), |p| p.1.clone());
+    let api = format!("{}{}", d.api_port, if d.api_tls { " (TLS)" } else { "" });
+    // Copy, so that the admin-only children (called again whenever the user reloads) can use it.
+    let device = StoredValue::new(d.clone());
+    view! {
+        <h1>{d.row.name.clone()}</h1>
+        <p class="sub">
+            <span id="device-role">{d.row.role.as_str()}</span> " at "
+            <a href=format!("/inventory/sites/{}", d.row.site_id.0)>{format!("{} {}", d.row.site_code, d.site_name)}</a>
+            " · " <span id="device-status">{if d.row.enabled { "enabled" } else { "disabled" }}</span>
+        </p>
+        <dl class="fields">
+            <dt>"Vendor / model"</dt><dd>{format!("{} {}", d.row.vendor, d.row.model)}</dd>
+            <dt>"Management address"</dt><dd class="mono" id="device-address">{d.row.mgmt_address.clone()}</dd>
+            <dt>"RouterOS API"</dt><dd>{api}</dd>
+            <dt>"REST"</dt><dd>{d.rest_port.map_or_else(|| "not used".to_owned(), |p| p.to_string())}</dd>
+            <dt>"Login"</dt><dd>{profile(&d.credential_profile)}</dd>
+            <dt>"SNMP"</dt><dd>{format!("{} {}", d.snmp_version, profile(&d.snmp_profile))}</dd>
+            <dt>"Polling"</dt><dd>{d.polling_profile.as_str()}</dd>
+            <dt>"Tags"</dt><dd>{d.row.tags.join(", ")}</dd>
+        </dl>
+        <Impact impact />
+        <Interfaces d=d.clone() actions />
+        <Links d=d.clone() names actions />
+        <AdminOnly>
+            <EditForms d=device.get_value() choices=choices.clone() actions id />
+        </AdminOnly>
+    }
+}
+
+/// The blast radius and upstream paths, from the dependency graph.
+#[component]
+fn Impact(impact: Resource<Result<DeviceImpact, AppError>>) -> impl IntoView {
+    let list = |items: Vec<(i64, String)>, base: &'static str| {
+        items
+            .into_iter()
+            .map(|(id, name)| view! { <li><a href=format!("{base}/{id}")>{name}</a></li> })
+            .collect_view()
+    };
+    view! {
+        <section class="card wide" id="device-impact">
+            <h2>"If this device fails"</h2>
+            <Suspense fallback=|| view! { <p class="loading">"Working it out…"</p> }>
+                {move || Suspend::new(async move {
+                    match impact.await {
+                        Ok(i) => view! {
+                            <p id="impact-summary">{format!(
+                                "{} devices and {} services go down; {} depend on it in all (the rest have another path).",
+                                i.devices_down.len(), i.services_down.len(), i.dependents
+                            )}</p>
+                            <ul class="impact">{list(i.devices_down, "/inventory/devices")}{list(i.services_down, "/inventory/services")}</ul>
+                            <h3>"Upstream paths"</h3>
+                            <ul id="upstream-paths">
+                                {i.upstream_paths.into_iter().map(|p| view! { <li>{p.join(" → ")}</li> }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                        Err(err) => view! { <ErrorNotice err /> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn Interfaces(d: DeviceDetail, actions: Actions) -> impl IntoView {
+    let id = d.row.id.0;
+    let error = error_field(actions.add_interface.value().into());
+    view! {
+        <section class="card wide">
+            <h2>"Interfaces"</h2>
+            <table class="grid" id="interfaces-table">
+                <thead><tr><th>"Name"</th><th>"Kind"</th><th>"Speed"</th><th>"Role"</th><th>"Source"</th><th></th></tr></thead>
+                <tbody>
+                    {d.interfaces.into_iter().map(|i| { let key = i.name.clone(); view! {
+                        <tr data-interface=key>
+                            <td class="mono">{i.name}</td>
+                            <td>{i.kind.as_str()}</td>
+                            <td>{i.speed_mbps.map(|s| format!("{s} Mbit/s")).unwrap_or_default()}</td>
+                            <td>{i.role.as_str()}</td>
+                            <td>{if i.discovered { "discovered" } else { "manual" }}</td>
+                            <td>
+                                <AdminOnly>
+                                    <ActionForm action=actions.delete_interface attr:class="inline">
+                                        <input type="hidden" name="device_id" value=id />
+                                        <input type="hidden" name="id" value=i.id.0 />
+                                        <button type="submit" class="link">"Remove"</button>
+                                    </ActionForm>
+                                </AdminOnly>
+                            </td>
+                        </tr>
+                    }}).collect_view()}
+                </tbody>
+            </table>
+            {move || actions.delete_interface.value().get().and_then(Result::err).map(|err| view! { <ErrorNotice err /> })}
+            <AdminOnly>
+                <ActionForm action=actions.add_interface attr:class="inline-form" attr:id="add-interface-form">
+                    <input type="hidden" name="device_id" value=id />
+                    <Field id="interface-name" name="name" label="Name" required=true max=100 placeholder="sfp-sfpplus1" error />
+                    <label for="interface-kind">"Kind"</label>
+                    <select id="interface-kind" name="kind">
+                        {InterfaceKind::ALL.iter().map(|k| view! { <option value=k.as_str()>{k.as_str()}</option> }).collect_view()}
+                    </select>
+                    <Field id="interface-speed" name="speed_mbps" label="Speed (Mbit/s)" max=8 error />
+                    <label for="interface-role">"Role"</label>
+                    <select id="interface-role" name="role">
+                        {InterfaceRole::ALL.iter().map(|r| view! { <option value=r.as_str()>{r.as_str()}</option> }).collect_view()}
+                    </select>
+                    {move || actions.add_interface.value().get().and_then(Result::err).map(|err| view! { <ErrorNotice err /> })}
+                    <button type="submit">"Add interface"</button>
+                </ActionForm>
+            </AdminOnly>
+        </section>
+    }
+}
+
+#[component]
+fn Links(d: DeviceDetail, names: Vec<(i64, String)>, actions: Actions) -> impl IntoView {
+    let id = d.row.id.0;
+    let names = StoredValue::new(names);
+    let error = error_field(actions.create_link.value().into());
+    view! {
+        <section class="card wide">
+            <h2>"Links"</h2>
+            <table class="grid" id="links-table">
+                <thead><tr><th>"Link"</th><th>"Kind"</th><th>"Capacity"</th><th>"Dependency"</th><th></th></tr></thead>
+                <tbody>
+                    {d.links.into_iter().map(|l| {
+                        let dependency = if !l.upstream {
+                            "peer"
+                        } else if l.b_device.0 == id {
+                            "uplink (this device depends on it)"
+                        } else {
+                            "downlink"
+                        };
+                        view! {
+                            <tr data-link=l.id.0>
+                                <td>{l.label()}</td>
+                                <td>{l.kind.as_str()}</td>
+                                <td>{l.capacity_mbps.map(|c| format!("{c} Mbit/s")).unwrap_or_default()}</td>
+                                <td>{dependency}</td>
+                                <td>
+                                    <AdminOnly>
+                                        <ActionForm action=actions.delete_link attr:class="inline">
+                                            <input type="hidden" name="id" value=l.id.0 />
+                                            <input type="hidden" name="back" value=id />
+                                            <button type="submit" class="link">"Remove"</button>
+                                        </ActionForm>
+                                    </AdminOnly>
+                                </td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+            {move || actions.delete_link.value().get().and_then(Result::err).map(|err| view! { <ErrorNotice err /> })}
+            <AdminOnly>
+                <ActionForm action=actions.create_link attr:class="inline-form" attr:id="add-link-form">
+                    <h3>"Add an uplink"</h3>
+                    <input type="hidden" name="form[b_device_id]" value=id />
+                    <input type="hidden" name="back" value=id />
+                    <label for="link-a-device">"Upstream device"</label>
+                    <select id="link-a-device" name="form[a_device_id]" required
+                        aria-invalid=move || (error.get().as_deref() == Some("a_device_id")).then_some("true")>
+                        <option value="">"— choose —"</option>
+                        {names.get_value().into_iter().filter(|(other, _)| *other != id).map(|(other, name)| view! {
+                            <option value=other>{name}</option>
+                        }).collect_view()}
+                    </select>
+                    <Field id="link-a-interface" name="form[a_interface]" label="Its interface" max=100 error />
+                    <Field id="link-b-interface" name="form[b_interface]" label="This device's interface" max=100 error />
+                    <label for="link-kind">"Kind"</label>
+                    <select id="link-kind" name="form[kind]">
+                        {LinkKind::ALL.iter().map(|k| view! { <option value=k.as_str()>{k.as_str()}</option> }).collect_view()}
+                    </select>
+                    <Field id="link-capacity" name="form[capacity_mbps]" label="Capacity (Mbit/s)" max=8 error />
+                    <label class="check"><input type="checkbox" id="link-upstream" name="form[upstream]" checked=true />
+                        " This device depends on it (untick for a peer link)"</label>
+                    {move || actions.create_link.value().get().and_then(Result::err).map(|err| view! { <ErrorNotice err /> })}
+                    <button type="submit">"Add link"</button>
+                </ActionForm>
+            </AdminOnly>
+        </section>
+    }
+}
+
+#[component]
+fn EditForms(d: DeviceDetail, choices: DeviceChoices, actions: Actions, id: i64) -> impl IntoView {
+    let error = error_field(actions.update.value().into());
+    view! {
+        <div class="cards">
+            <ActionForm action=actions.update attr:class="card narrow" attr:id="edit-device-form">
+                <h2>"Edit"</h2>
+                <input type="hidden" name="id" value=id />
+                <DeviceFields prefix="edit" device=Some(d) choices error />
+                {move || actions.update.value().get().and_then(Result::err).map(|err| view! { <ErrorNotice err /> })}
+                <button type="submit" class="primary">"Save"</button>
+            </ActionForm>
+            <ActionForm action=actions.delete attr:class="card narrow" attr:id="delete-device-form">
+                <h2>"Delete"</h2>
+                <p>"Deletes the device with its interfaces and links."</p>
+                <input type="hidden" name="id" value=id />
+                {move || actions.delete.value().get().and_then(Result::err).map(|err| view! { <ErrorNotice err /> })}
+                <button type="submit" class="danger">"Delete device"</button>
+            </ActionForm>
+        </div>
+    }
+}
