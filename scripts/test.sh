@@ -25,6 +25,9 @@ export DATABASE_URL
 export SQLX_OFFLINE=true
 # Assertion messages, not pages of async backtrace frames.
 export RUST_BACKTRACE=0
+# Every checkout shares the machine's target directory; incremental data would pile up per
+# checkout path (tens of GB) and a one-shot CI build gains nothing from it.
+export CARGO_INCREMENTAL=0
 
 step "cargo fmt --check"
 cargo fmt --all -- --check || die "run cargo fmt"

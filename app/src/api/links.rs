@@ -34,10 +34,10 @@ mod ssr {
         // Both ends must be the caller's devices; another tenant's id reads as missing.
         let a_name = db::devices::name(&mut *tx, me.tenant_id, input.a_device)
             .await
-            .map_err(|_| AppError::invalid("a_device_id", "no such device"))?;
+            .map_err(|err| missing_as("a_device_id", err))?;
         let b_name = db::devices::name(&mut *tx, me.tenant_id, input.b_device)
             .await
-            .map_err(|_| AppError::invalid("b_device_id", "no such device"))?;
+            .map_err(|err| missing_as("b_device_id", err))?;
         if input.upstream
             && db::links::depends_on(&mut *tx, me.tenant_id, input.a_device, input.b_device).await?
         {
@@ -93,6 +93,15 @@ mod ssr {
         tx.commit().await?;
         leptos_axum::redirect(&back_to(back.unwrap_or(link.b_device.0)));
         Ok(())
+    }
+
+    /// A device that is not the caller's is "no such device" on the form field; any other
+    /// failure stays what it was.
+    fn missing_as(field: &str, err: AppError) -> AppError {
+        match err {
+            AppError::NotFound => AppError::invalid(field, "no such device"),
+            other => other,
+        }
     }
 
     fn back_to(device: i64) -> String {
