@@ -150,6 +150,9 @@ pub fn router(config: &Config, state: AppState) -> Router {
     let routes = generate_route_list(app::App);
     let leptos_options = state.leptos_options.clone();
     let ctx_state = state.clone();
+    // Paths that are neither routes nor files (a browser's /favicon.ico, say) render the 404
+    // page, which needs the state like any page.
+    let fallback_state = state.clone();
     let site = Router::new()
         .leptos_routes_with_context(
             &leptos_options,
@@ -160,7 +163,10 @@ pub fn router(config: &Config, state: AppState) -> Router {
                 move || app::shell(options.clone())
             },
         )
-        .fallback(leptos_axum::file_and_error_handler(app::shell))
+        .fallback(leptos_axum::file_and_error_handler_with_context(
+            move || provide_context(fallback_state.clone()),
+            app::shell,
+        ))
         .with_state(leptos_options)
         .layer(axum::middleware::map_response(
             http::server_fn_status::correct,
