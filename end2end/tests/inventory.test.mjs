@@ -10,8 +10,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
 import {
-  TEST_TIMEOUT, assertNotHydrated, formAction, here, launchBrowser, signInAsAdmin, submitForm,
-  uniqueName, waitForHydration, withPage,
+  TEST_TIMEOUT, launchBrowser, openPage, signInAsAdmin, submitInMode, uniqueName, waitForMatch,
+  withPage,
 } from './support.mjs';
 
 let browser;
@@ -25,55 +25,24 @@ after(async () => {
 const SITE_PAGE = /^\/inventory\/sites\/(\d+)$/;
 const DEVICE_PAGE = /^\/inventory\/devices\/(\d+)$/;
 
-/** Opens `path`, hydrated when JavaScript is on, and waits for `selector`. */
-async function open(page, js, path, selector) {
-  await page.goto(path);
-  await page.locator(selector).waitFor();
-  if (js) {
-    await waitForHydration(page);
-  } else {
-    await assertNotHydrated(page);
-  }
-}
-
-/** Submits `formSelector`; checks that it went through the client (JS) or as a plain post. */
-async function submit(page, js, formSelector) {
-  const action = await formAction(page, formSelector);
-  const sent = await submitForm(page, page.locator(`${formSelector} button[type="submit"]`), action);
-  if (js) {
-    assert.ok(['fetch', 'xhr'].includes(sent.request.resourceType()),
-      `the hydrated form should submit through the client, not as a ${sent.request.resourceType()}`);
-  } else {
-    assert.equal(sent.request.resourceType(), 'document', 'expected a plain form post');
-    const status = sent.response.status();
-    assert.ok(status >= 300 && status < 400, `expected a redirect, got HTTP ${status}`);
-  }
-  return sent;
-}
-
-async function waitForMatch(page, re) {
-  await page.waitForURL((url) => re.test(url.pathname));
-  return re.exec(here(page).pathname);
-}
-
 async function createSite(page, js, name, code) {
-  await open(page, js, '/inventory/sites', '#create-site-form');
+  await openPage(page, js, '/inventory/sites', '#create-site-form');
   await page.locator('#new-site-name').fill(name);
   await page.locator('#new-site-code').fill(code);
   await page.locator('#new-site-timezone').fill('Europe/Vienna');
-  await submit(page, js, '#create-site-form');
+  await submitInMode(page, js, '#create-site-form');
   const [, id] = await waitForMatch(page, SITE_PAGE);
   await page.locator('#site-code', { hasText: code.toUpperCase() }).waitFor();
   return id;
 }
 
 async function createDevice(page, js, site, { name, role, address }) {
-  await open(page, js, `/inventory/devices?site=${site}`, '#create-device-form');
+  await openPage(page, js, `/inventory/devices?site=${site}`, '#create-device-form');
   assert.equal(await page.locator('#new-device-site').inputValue(), site, 'the filtered site is preselected');
   await page.locator('#new-device-name').fill(name);
   await page.locator('#new-device-role').selectOption(role);
   await page.locator('#new-device-mgmt-address').fill(address);
-  await submit(page, js, '#create-device-form');
+  await submitInMode(page, js, '#create-device-form');
   const [, id] = await waitForMatch(page, DEVICE_PAGE);
   await page.locator('h1', { hasText: name }).waitFor();
   return id;
@@ -94,13 +63,13 @@ for (const js of [true, false]) {
         const accessId = await createDevice(page, js, site, access);
 
         // On the access router's page: its uplink to the core.
-        await open(page, js, `/inventory/devices/${accessId}`, '#add-link-form');
+        await openPage(page, js, `/inventory/devices/${accessId}`, '#add-link-form');
         await page.locator('#link-a-device').selectOption(coreId);
         await page.locator('#link-a-interface').fill('sfp-sfpplus1');
         await page.locator('#link-b-interface').fill('ether1');
         await page.locator('#link-kind').selectOption('physical');
         await page.locator('#link-capacity').fill('10000');
-        await submit(page, js, '#add-link-form');
+        await submitInMode(page, js, '#add-link-form');
         await waitForMatch(page, DEVICE_PAGE);
         const linkRow = page.locator('#links-table tbody tr', { hasText: core.name });
         await linkRow.waitFor();
@@ -111,7 +80,7 @@ for (const js of [true, false]) {
         ]);
         await page.locator('#interfaces-table tr[data-interface="ether1"]').waitFor();
 
-        await open(page, js, `/inventory/sites/${site}`, '#site-topology svg');
+        await openPage(page, js, `/inventory/sites/${site}`, '#site-topology svg');
         const svg = page.locator('#site-topology svg');
         for (const d of [core, access]) {
           assert.equal(await svg.locator(`a[data-device="${d.name}"]`).count(), 1, `${d.name} is drawn`);
@@ -125,15 +94,15 @@ for (const js of [true, false]) {
         await signInAsAdmin(page, { js });
         const code = uniqueName(js ? 'b' : 'c').slice(0, 16);
         const site = await createSite(page, js, `E2E bad ${code}`, code);
-        await open(page, js, `/inventory/devices?site=${site}`, '#create-device-form');
+        await openPage(page, js, `/inventory/devices?site=${site}`, '#create-device-form');
         await page.locator('#new-device-name').fill(uniqueName('bad'));
         await page.locator('#new-device-mgmt-address').fill('10.0.0.300');
-        await submit(page, js, '#create-device-form');
+        await submitInMode(page, js, '#create-device-form');
         const error = page.locator('#create-device-form p.notice.error');
         await error.waitFor();
         assert.match((await error.textContent()).trim(), /^mgmt_address: must be an IPv4 or IPv6 address/);
         assert.equal(await page.locator('#new-device-mgmt-address').getAttribute('aria-invalid'), 'true');
-        await open(page, js, `/inventory/sites/${site}`, '#site-devices');
+        await openPage(page, js, `/inventory/sites/${site}`, '#site-devices');
         assert.equal((await page.locator('#site-devices').textContent()).trim(), '0 devices');
       }));
   });

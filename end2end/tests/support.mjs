@@ -175,3 +175,38 @@ export async function signInAsAdmin(page, { js, expectPath = '/' } = {}) {
   await fillLogin(page, ADMIN_USER, ADMIN_PASSWORD);
   await waitForPath(page, expectPath);
 }
+
+/** Opens `path`, hydrated when JavaScript is on (asserted not hydrated when off), and waits for `selector`. */
+export async function openPage(page, js, path, selector) {
+  await page.goto(path);
+  await page.locator(selector).waitFor();
+  if (js) {
+    await waitForHydration(page);
+  } else {
+    await assertNotHydrated(page);
+  }
+}
+
+/**
+ * Submits `formSelector` with its submit button and checks how it was sent for the mode: through
+ * the client with JavaScript on, as a plain post answered by a redirect with it off.
+ */
+export async function submitInMode(page, js, formSelector) {
+  const action = await formAction(page, formSelector);
+  const sent = await submitForm(page, page.locator(`${formSelector} button[type="submit"]`), action);
+  if (js) {
+    assert.ok(['fetch', 'xhr'].includes(sent.request.resourceType()),
+      `the hydrated form should submit through the client, not as a ${sent.request.resourceType()}`);
+  } else {
+    assert.equal(sent.request.resourceType(), 'document', 'expected a plain form post');
+    const status = sent.response.status();
+    assert.ok(status >= 300 && status < 400, `expected a redirect, got HTTP ${status}`);
+  }
+  return sent;
+}
+
+/** Waits until the URL's path matches `re`; returns the match. */
+export async function waitForMatch(page, re) {
+  await page.waitForURL((url) => re.test(url.pathname));
+  return re.exec(here(page).pathname);
+}

@@ -48,22 +48,24 @@ pub fn DevicesPage() -> impl IntoView {
                 }
             })}
         </Suspense>
-        <AdminOnly>
-            <Suspense fallback=|| ()>
-                {move || Suspend::new(async move {
-                    let choices = choices.await.unwrap_or_default();
-                    let site = filter().site;
-                    view! {
+        // The admin-only form is decided after the choices have loaded, inside the Suspense: a
+        // Suspense inside `AdminOnly` (a `Show`) hydrated in the wrong order now and then.
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let choices = StoredValue::new(choices.await.unwrap_or_default());
+                let site = filter().site;
+                view! {
+                    <AdminOnly>
                         <ActionForm action=create attr:class="card narrow" attr:id="create-device-form">
                             <h2>"Add a device"</h2>
-                            <DeviceFields prefix="new" device=None choices site error />
+                            <DeviceFields prefix="new" device=None choices=choices.get_value() site error />
                             {move || create.value().get().and_then(Result::err).map(|err| view! { <ErrorNotice err /> })}
                             <button type="submit" class="primary">"Add device"</button>
                         </ActionForm>
-                    }
-                })}
-            </Suspense>
-        </AdminOnly>
+                    </AdminOnly>
+                }
+            })}
+        </Suspense>
     }
 }
 

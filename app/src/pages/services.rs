@@ -59,21 +59,26 @@ pub fn ServicesPage() -> impl IntoView {
                 }
             })}
         </Suspense>
-        <AdminOnly>
-            <Suspense fallback=|| ()>
-                {move || Suspend::new(async move {
-                    choices.await.ok().map(|ch| view! {
-                        <ActionForm action=create attr:class="card narrow" attr:id="create-service-form">
-                            <h2>"Add a service"</h2>
-                            <ServiceFields prefix="new" service=None customers=ch.customers
-                                devices=ch.devices customer=customer() error />
-                            {move || create.value().get().and_then(Result::err).map(|err| view! { <ErrorNotice err /> })}
-                            <button type="submit" class="primary">"Add service"</button>
-                        </ActionForm>
-                    })
-                })}
-            </Suspense>
-        </AdminOnly>
+        // The admin-only form is decided after the choices have loaded, inside the Suspense: a
+        // Suspense inside `AdminOnly` (a `Show`) hydrated in the wrong order now and then.
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                choices.await.ok().map(|ch| {
+                    let ch = StoredValue::new(ch);
+                    view! {
+                        <AdminOnly>
+                            <ActionForm action=create attr:class="card narrow" attr:id="create-service-form">
+                                <h2>"Add a service"</h2>
+                                <ServiceFields prefix="new" service=None customers=ch.with_value(|c| c.customers.clone())
+                                    devices=ch.with_value(|c| c.devices.clone()) customer=customer() error />
+                                {move || create.value().get().and_then(Result::err).map(|err| view! { <ErrorNotice err /> })}
+                                <button type="submit" class="primary">"Add service"</button>
+                            </ActionForm>
+                        </AdminOnly>
+                    }
+                })
+            })}
+        </Suspense>
     }
 }
 
