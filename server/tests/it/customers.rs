@@ -2,10 +2,10 @@
 //! isolation for every server function that takes an id, search and pages, and the refusal to
 //! delete a customer that still has services.
 
-use serde_json::{json, Value};
+use serde_json::json;
 use sqlx::PgPool;
 
-use crate::{client, error_of, spawn_app, TestApp};
+use crate::{client, count, error_of, json_of, spawn_app, with, TestApp};
 
 /// A server function's form fields.
 type Fields<'a> = Vec<(&'a str, &'a str)>;
@@ -21,38 +21,6 @@ fn customer_form<'a>(name: &'a str, account_id: &'a str) -> Vec<(&'a str, &'a st
         ("timezone", ""),
         ("sla_target", ""),
     ]
-}
-
-/// `form` with `field` set to `value`.
-fn with<'a>(
-    mut form: Vec<(&'a str, &'a str)>,
-    field: &'a str,
-    value: &'a str,
-) -> Vec<(&'a str, &'a str)> {
-    match form.iter_mut().find(|(k, _)| *k == field) {
-        Some(pair) => pair.1 = value,
-        None => form.push((field, value)),
-    }
-    form
-}
-
-async fn json_of(
-    app: &TestApp,
-    c: &reqwest::Client,
-    endpoint: &str,
-    form: &[(&str, &str)],
-) -> Value {
-    let res = app.call(c, endpoint, form).await;
-    assert_eq!(res.status(), 200, "{endpoint} {form:?}");
-    res.json().await.expect("json")
-}
-
-async fn count(pool: &PgPool, table: &str) -> i64 {
-    // The table name is one of this file's literals, never input.
-    sqlx::query_scalar(&format!("select count(*) from {table}"))
-        .fetch_one(pool)
-        .await
-        .expect("count")
 }
 
 /// Creates a customer through the API and returns its id.

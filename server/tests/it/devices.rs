@@ -5,7 +5,7 @@ use reqwest::Client;
 use sqlx::PgPool;
 
 use crate::sites::create_site;
-use crate::{error_of, spawn_app, TestApp};
+use crate::{count, error_of, spawn_app, TestApp};
 
 fn device_form<'a>(
     name: &'a str,
@@ -80,14 +80,6 @@ pub async fn link(app: &TestApp, c: &Client, a: i64, b: i64, upstream: bool) -> 
 
 /// A form, the status it must get, and the field the error must name.
 type Case<'a> = (Vec<(&'a str, &'a str)>, u16, &'a str);
-
-async fn count(pool: &PgPool, table: &str) -> i64 {
-    // Table names are the test's own constants.
-    sqlx::query_scalar(&format!("select count(*) from {table}"))
-        .fetch_one(pool)
-        .await
-        .expect("count")
-}
 
 #[sqlx::test(migrator = "server::migrate::MIGRATOR")]
 async fn devices_are_created_checked_and_listed(pool: PgPool) {

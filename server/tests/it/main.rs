@@ -277,3 +277,36 @@ impl TestApp {
         c
     }
 }
+
+/// Rows in a table (tests name their tables as literals, never from input).
+pub async fn count(pool: &PgPool, table: &str) -> i64 {
+    sqlx::query_scalar(&format!("select count(*) from {table}"))
+        .fetch_one(pool)
+        .await
+        .expect("count")
+}
+
+/// `form` with `field` set to `value` (added when missing).
+pub fn with<'a>(
+    mut form: Vec<(&'a str, &'a str)>,
+    field: &'a str,
+    value: &'a str,
+) -> Vec<(&'a str, &'a str)> {
+    match form.iter_mut().find(|(k, _)| *k == field) {
+        Some(pair) => pair.1 = value,
+        None => form.push((field, value)),
+    }
+    form
+}
+
+/// Calls a server function that must succeed and returns its JSON.
+pub async fn json_of(
+    app: &TestApp,
+    c: &Client,
+    endpoint: &str,
+    form: &[(&str, &str)],
+) -> serde_json::Value {
+    let res = app.call(c, endpoint, form).await;
+    assert_eq!(res.status(), 200, "{endpoint} {form:?}");
+    res.json().await.expect("json")
+}

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use sqlx::PgPool;
 
 use crate::customers::{create_customer, page};
-use crate::{client, error_of, spawn_app, TestApp};
+use crate::{client, count, error_of, json_of, spawn_app, with, TestApp};
 
 /// A server function's form fields.
 type Fields<'a> = Vec<(&'a str, &'a str)>;
@@ -104,38 +104,6 @@ fn service_form(name: &str) -> Vec<(&str, &str)> {
         ("provider", ""),
         ("enabled", "true"),
     ]
-}
-
-/// `form` with `field` set to `value`.
-fn with<'a>(
-    mut form: Vec<(&'a str, &'a str)>,
-    field: &'a str,
-    value: &'a str,
-) -> Vec<(&'a str, &'a str)> {
-    match form.iter_mut().find(|(k, _)| *k == field) {
-        Some(pair) => pair.1 = value,
-        None => form.push((field, value)),
-    }
-    form
-}
-
-async fn json_of(
-    app: &TestApp,
-    c: &reqwest::Client,
-    endpoint: &str,
-    form: &[(&str, &str)],
-) -> Value {
-    let res = app.call(c, endpoint, form).await;
-    assert_eq!(res.status(), 200, "{endpoint} {form:?}");
-    res.json().await.expect("json")
-}
-
-async fn count(pool: &PgPool, table: &str) -> i64 {
-    // The table name is one of this file's literals, never input.
-    sqlx::query_scalar(&format!("select count(*) from {table}"))
-        .fetch_one(pool)
-        .await
-        .expect("count")
 }
 
 /// Creates a service through the API and returns its id.

@@ -3,7 +3,7 @@
 
 use sqlx::PgPool;
 
-use crate::{error_of, spawn_app, TestApp};
+use crate::{count, error_of, spawn_app, TestApp};
 
 /// The fields of a site form, as `create_site`/`update_site` read them.
 pub fn site_form<'a>(
@@ -24,14 +24,6 @@ pub fn site_form<'a>(
 
 /// A form, the status it must get, and the field the error must name.
 type Case<'a> = (Vec<(&'a str, &'a str)>, u16, &'a str);
-
-async fn count(pool: &PgPool, table: &str) -> i64 {
-    // Table names are the test's own constants.
-    sqlx::query_scalar(&format!("select count(*) from {table}"))
-        .fetch_one(pool)
-        .await
-        .expect("count")
-}
 
 /// Creates a site through the API and returns its id.
 pub async fn create_site(app: &TestApp, c: &reqwest::Client, name: &str, code: &str) -> i64 {
