@@ -31,6 +31,15 @@ pub fn is_unique_violation(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::Database(db) if db.code().as_deref() == Some("23505"))
 }
 
+/// A by-id update or delete of tenant data: no row touched means the id is not the tenant's.
+pub fn found(done: &sqlx::postgres::PgQueryResult) -> Result<(), AppError> {
+    if done.rows_affected() == 0 {
+        Err(AppError::NotFound)
+    } else {
+        Ok(())
+    }
+}
+
 /// The constraint a unique (23505) or foreign-key (23503) violation names, so that callers can
 /// answer with the form field it concerns.
 pub fn violated_constraint(err: &sqlx::Error) -> Option<&str> {

@@ -6,7 +6,7 @@
 
 use sqlx::{PgConnection, PgExecutor};
 
-use crate::db::{like_pattern, rfc3339, violated_constraint};
+use crate::db::{found, like_pattern, rfc3339, violated_constraint};
 use crate::error::AppError;
 use crate::model::customer::{Customer, CustomerId, CustomerInput, CustomerRow};
 use crate::model::service::Choice;
@@ -187,10 +187,7 @@ pub async fn update(
     .execute(db)
     .await
     .map_err(conflict)?;
-    if done.rows_affected() == 0 {
-        return Err(AppError::NotFound);
-    }
-    Ok(())
+    found(&done)
 }
 
 /// Deletes a customer without services and returns its name; one with services is refused

@@ -4,7 +4,7 @@
 
 use sqlx::{PgConnection, PgExecutor};
 
-use crate::db::{like_pattern, parse_column, violated_constraint};
+use crate::db::{found, like_pattern, parse_column, violated_constraint};
 use crate::error::AppError;
 use crate::model::device::{
     DeviceDetail, DeviceId, DeviceInput, DeviceRole, DeviceRow, InterfaceId, InterfaceKind,
@@ -237,10 +237,7 @@ pub async fn update(
     .execute(db)
     .await
     .map_err(constraint)?;
-    if done.rows_affected() == 0 {
-        return Err(AppError::NotFound);
-    }
-    Ok(())
+    found(&done)
 }
 
 /// Deletes a device with its interfaces and links. A device a service is delivered on is
@@ -264,10 +261,7 @@ pub async fn delete(
         ),
         _ => err.into(),
     })?;
-    if done.rows_affected() == 0 {
-        return Err(AppError::NotFound);
-    }
-    Ok(())
+    found(&done)
 }
 
 pub async fn interfaces(

@@ -6,7 +6,7 @@ pub mod dependencies;
 
 use sqlx::{PgConnection, PgExecutor};
 
-use crate::db::{like_pattern, parse_column, rfc3339, violated_constraint};
+use crate::db::{found, like_pattern, parse_column, rfc3339, violated_constraint};
 use crate::error::AppError;
 use crate::model::customer::CustomerId;
 use crate::model::service::{Service, ServiceId, ServiceInput, ServiceKind, ServiceRow};
@@ -265,10 +265,7 @@ pub async fn update(
     .execute(db)
     .await
     .map_err(write_error)?;
-    if done.rows_affected() == 0 {
-        return Err(AppError::NotFound);
-    }
-    Ok(())
+    found(&done)
 }
 
 /// Deletes a service (its own dependencies go with it) and returns its name. A service that

@@ -2,7 +2,7 @@
 
 use sqlx::PgExecutor;
 
-use crate::db::{like_pattern, violated_constraint};
+use crate::db::{found, like_pattern, violated_constraint};
 use crate::error::AppError;
 use crate::model::site::{SiteId, SiteInput, SiteRow};
 use crate::model::user::TenantId;
@@ -147,10 +147,7 @@ pub async fn update(
     .execute(db)
     .await
     .map_err(conflict)?;
-    if done.rows_affected() == 0 {
-        return Err(AppError::NotFound);
-    }
-    Ok(())
+    found(&done)
 }
 
 /// Deletes an empty site; a site that still holds devices is refused.
@@ -169,10 +166,7 @@ pub async fn delete(db: impl PgExecutor<'_>, tenant: TenantId, id: SiteId) -> Re
         ),
         _ => err.into(),
     })?;
-    if done.rows_affected() == 0 {
-        return Err(AppError::NotFound);
-    }
-    Ok(())
+    found(&done)
 }
 
 fn conflict(err: sqlx::Error) -> AppError {

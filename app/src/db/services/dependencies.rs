@@ -7,7 +7,7 @@
 
 use sqlx::{PgConnection, PgExecutor};
 
-use crate::db::{is_unique_violation, violated_constraint};
+use crate::db::{found, is_unique_violation, violated_constraint};
 use crate::error::AppError;
 use crate::model::service::{
     cycle_error, link_label, Choice, Dependency, DependencyChoices, DependencyKind, ServiceId,
@@ -276,10 +276,7 @@ pub async fn remove(
     )
     .execute(db)
     .await?;
-    if done.rows_affected() == 0 {
-        return Err(AppError::NotFound);
-    }
-    Ok(())
+    found(&done)
 }
 
 /// Everything the service forms pick from, at most [`CHOICES_MAX`] of each, by name.
