@@ -2,7 +2,8 @@
 # Sets up and runs ISPVM on this machine: installs the toolchain (once per machine), builds the
 # release, starts a private PostgreSQL when DATABASE_URL is unset, creates the master key
 # .ispvm/master.key when ENCRYPTION_MASTER_KEY_FILE is unset, migrates, creates the first
-# admin (prints its password once; or set INITIAL_ADMIN_PASSWORD) and serves on
+# admin (prints its password once; or set INITIAL_ADMIN_PASSWORD), loads the demo ISP into an
+# empty database (NO_DEMO=1 to skip) and serves on
 # http://127.0.0.1:3000 (LISTEN_ADDR / PUBLIC_BASE_URL to change).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -40,5 +41,11 @@ log "migrating"
 "$bin" migrate
 log "first admin"
 "$bin" bootstrap
+if [ -z "${NO_DEMO:-}" ]; then
+  # The demo ISP (server/demo/isp.toml), once, into the default tenant while it is empty;
+  # NO_DEMO=1 skips it. `ispvm-sim` serves the same fleet.
+  log "demo ISP"
+  "$bin" demo load
+fi
 log "serving; stop with Ctrl-C"
 exec "$bin" serve

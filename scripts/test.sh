@@ -46,6 +46,9 @@ for crate in sqlx axum tokio-postgres tower-sessions argon2 aes-gcm; do
 done
 echo "ok: none of sqlx axum tokio-postgres tower-sessions argon2 aes-gcm"
 
+step "Docker files (hadolint, shellcheck, yamllint, compose schema + config; no engine)"
+"$here/lint-docker.sh"
+
 step "migrations apply to an empty database, and the sqlx offline data matches them"
 scratch="${DATABASE_URL%/*}/ispvm_sqlx_check"
 DATABASE_URL="$scratch" "$ISPVM_TOOLS/bin/sqlx" database drop -y >/dev/null 2>&1 || true
@@ -53,6 +56,9 @@ DATABASE_URL="$scratch" "$ISPVM_TOOLS/bin/sqlx" database create
 DATABASE_URL="$scratch" "$ISPVM_TOOLS/bin/sqlx" migrate run --source migrations
 DATABASE_URL="$scratch" SQLX_OFFLINE=false cargo sqlx prepare --workspace --check -- --all-targets \
   || die "the .sqlx offline data is stale: run scripts/sqlx-prepare.sh"
+
+step "RouterOS interop: librouteros (PyPI) against the simulator"
+"$here/routeros-interop.sh"
 
 step "unit and integration tests (nextest)"
 cargo nextest run --locked --no-fail-fast

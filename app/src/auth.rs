@@ -109,7 +109,15 @@ pub async fn session() -> Result<Session, AppError> {
 /// Who is signed in, or `None`. A session past its absolute lifetime, or older than the user's
 /// last credential change, or of a disabled user, is flushed and counts as signed out.
 pub async fn current_user(state: &AppState) -> Result<Option<AuthUser>, AppError> {
-    let session = session().await?;
+    user_of_session(state, &session().await?).await
+}
+
+/// [`current_user`] for a plain axum route, which has the session as an extractor rather than
+/// in the Leptos context.
+pub async fn user_of_session(
+    state: &AppState,
+    session: &Session,
+) -> Result<Option<AuthUser>, AppError> {
     let uid: Option<i64> = session.get(SESSION_USER_ID).await.map_err(session_err)?;
     let auth_at: Option<i64> = session.get(SESSION_AUTH_AT).await.map_err(session_err)?;
     let epoch: Option<i32> = session.get(SESSION_EPOCH).await.map_err(session_err)?;

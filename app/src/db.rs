@@ -7,6 +7,8 @@ pub mod credentials;
 pub mod customers;
 pub mod devices;
 pub mod encryption_key;
+pub mod groups;
+pub mod imports;
 pub mod links;
 pub mod login_attempts;
 pub mod services;

@@ -21,6 +21,8 @@ pub mod crypto;
 #[cfg(feature = "ssr")]
 pub mod db;
 #[cfg(feature = "ssr")]
+pub mod import;
+#[cfg(feature = "ssr")]
 pub mod state;
 
 use leptos::prelude::*;
@@ -31,6 +33,9 @@ use leptos_router::{path, SsrMode};
 use crate::components::layout::Layout;
 use crate::pages::device::DevicePage;
 use crate::pages::devices::DevicesPage;
+use crate::pages::groups::GroupsPage;
+use crate::pages::import::ImportPage;
+use crate::pages::imports::ImportsPage;
 use crate::pages::site::SitePage;
 use crate::pages::sites::SitesPage;
 use crate::pages::{
@@ -89,6 +94,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/inventory/sites/:id") view=SitePage ssr=SsrMode::Async />
                     <Route path=path!("/inventory/devices") view=DevicesPage ssr=SsrMode::Async />
                     <Route path=path!("/inventory/devices/:id") view=DevicePage ssr=SsrMode::Async />
+                    <Route path=path!("/inventory/groups") view=GroupsPage ssr=SsrMode::Async />
+                    <Route path=path!("/inventory/import") view=ImportsPage ssr=SsrMode::Async />
+                    <Route path=path!("/inventory/import/:id") view=ImportPage ssr=SsrMode::Async />
                     <Route path=path!("/inventory/credentials") view=CredentialsPage ssr=SsrMode::Async />
                     <Route path=path!("/inventory/credentials/:id") view=CredentialPage ssr=SsrMode::Async />
                     <Route path=path!("/inventory/customers") view=CustomersPage ssr=SsrMode::Async />

@@ -5,6 +5,8 @@ pub mod audit;
 pub mod credential;
 pub mod customer;
 pub mod device;
+pub mod group;
+pub mod import;
 pub mod link;
 pub mod service;
 pub mod site;

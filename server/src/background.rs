@@ -45,7 +45,7 @@ pub fn spawn(
 
 /// Runs `step` every `period` until cancelled. A failed step is logged and retried next period:
 /// housekeeping must not take the server down.
-async fn every<F, Fut>(
+pub(crate) async fn every<F, Fut>(
     period: Duration,
     shutdown: CancellationToken,
     mut step: F,

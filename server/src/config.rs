@@ -61,6 +61,64 @@ pub struct Config {
     pub login_max_failures_per_ip: i64,
     pub db_max_connections: u32,
     pub initial_admin_password: Option<SecretString>,
+    /// Telemetry ingest and storage (`INGEST_*`, `RETENTION_*`).
+    pub telemetry: TelemetryConfig,
+}
+
+/// Settings of the ingest route and the telemetry store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TelemetryConfig {
+    /// Largest request body, compressed (`INGEST_MAX_BODY_BYTES`). The decompressed body may be
+    /// [`DECOMPRESSION_FACTOR`] times larger; beyond that it is refused as a gzip bomb.
+    pub max_body_bytes: usize,
+    /// Batches written at once (`INGEST_MAX_CONCURRENT_WRITES`); more wait briefly, then get 429.
+    pub max_concurrent_writes: usize,
+    /// Days of raw samples kept (`RETENTION_RAW_DAYS`); whole daily partitions are dropped.
+    pub retention_raw_days: u32,
+    /// Days of 1-minute rollups kept (`RETENTION_1M_DAYS`).
+    pub retention_1m_days: u32,
+    /// Days of 1-hour rollups kept (`RETENTION_1H_DAYS`). Daily rollups are kept for ever.
+    pub retention_1h_days: u32,
+}
+
+/// How much larger than `INGEST_MAX_BODY_BYTES` a decompressed ingest body may be. JSON batches
+/// compress about 10:1; a gzip bomb compresses 1000:1 and is cut off at this factor.
+pub const DECOMPRESSION_FACTOR: usize = 8;
+
+impl Default for TelemetryConfig {
+    fn default() -> Self {
+        TelemetryConfig {
+            max_body_bytes: 10 * 1024 * 1024,
+            max_concurrent_writes: 4,
+            retention_raw_days: 30,
+            retention_1m_days: 365,
+            retention_1h_days: 5 * 365,
+        }
+    }
+}
+
+impl TelemetryConfig {
+    fn from_source(src: &impl Source) -> Result<Self, ConfigError> {
+        let d = TelemetryConfig::default();
+        let t = TelemetryConfig {
+            max_body_bytes: number(src, "INGEST_MAX_BODY_BYTES", d.max_body_bytes, 1024)?,
+            max_concurrent_writes: number(
+                src,
+                "INGEST_MAX_CONCURRENT_WRITES",
+                d.max_concurrent_writes,
+                1,
+            )?,
+            // Late data is accepted for 7 days and rolled up after it lands: raw partitions
+            // younger than that must stay.
+            retention_raw_days: number(src, "RETENTION_RAW_DAYS", d.retention_raw_days, 8)?,
+            retention_1m_days: number(src, "RETENTION_1M_DAYS", d.retention_1m_days, 1)?,
+            retention_1h_days: number(src, "RETENTION_1H_DAYS", d.retention_1h_days, 1)?,
+        };
+        if t.max_body_bytes > usize::MAX / DECOMPRESSION_FACTOR {
+            return Err(err("INGEST_MAX_BODY_BYTES", "is too large"));
+        }
+        Ok(t)
+    }
 }
 
 /// Where variables come from: the process environment, or a map in tests.
@@ -282,6 +340,7 @@ impl Config {
                 "INITIAL_ADMIN_PASSWORD",
                 "INITIAL_ADMIN_PASSWORD_FILE",
             )?,
+            telemetry: TelemetryConfig::from_source(src)?,
         })
     }
 
@@ -356,6 +415,26 @@ impl Config {
             (
                 "DATABASE_MAX_CONNECTIONS",
                 self.db_max_connections.to_string(),
+            ),
+            (
+                "INGEST_MAX_BODY_BYTES",
+                self.telemetry.max_body_bytes.to_string(),
+            ),
+            (
+                "INGEST_MAX_CONCURRENT_WRITES",
+                self.telemetry.max_concurrent_writes.to_string(),
+            ),
+            (
+                "RETENTION_RAW_DAYS",
+                self.telemetry.retention_raw_days.to_string(),
+            ),
+            (
+                "RETENTION_1M_DAYS",
+                self.telemetry.retention_1m_days.to_string(),
+            ),
+            (
+                "RETENTION_1H_DAYS",
+                self.telemetry.retention_1h_days.to_string(),
             ),
             (
                 "INITIAL_ADMIN_PASSWORD",

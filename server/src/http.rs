@@ -2,5 +2,6 @@
 
 pub mod csrf;
 pub mod health;
+pub mod import;
 pub mod panic;
 pub mod server_fn_status;

@@ -4,7 +4,9 @@
 pub mod admin;
 pub mod background;
 pub mod config;
+pub mod demo;
 pub mod http;
+pub mod ingest;
 pub mod keys;
 pub mod migrate;
 pub mod startup;

@@ -11,7 +11,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use server::config::{self, AuthMode, Config, LogFormat};
-use server::{admin, background, keys, migrate, startup};
+use server::{admin, background, demo, keys, migrate, startup};
 
 #[derive(Parser)]
 #[command(
@@ -53,6 +53,42 @@ enum Command {
     /// Manage the master key that seals credential secrets (ENCRYPTION_MASTER_KEY_FILE).
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Manage edge agents and their ingest credentials.
+    #[command(subcommand)]
+    Agent(AgentCommand),
+    /// The demo ISP (the fleet `ispvm-sim` simulates).
+    #[command(subcommand)]
+    Demo(DemoCommand),
+}
+
+#[derive(Subcommand)]
+enum DemoCommand {
+    /// Load the demo ISP into a tenant that has no inventory yet (else do nothing).
+    Load {
+        /// Slug of the tenant.
+        #[arg(long, default_value = admin::DEFAULT_TENANT_SLUG)]
+        tenant: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum AgentCommand {
+    /// Agent bearer tokens for `POST /api/ingest/v1/batches`.
+    #[command(subcommand)]
+    Token(AgentTokenCommand),
+}
+
+#[derive(Subcommand)]
+enum AgentTokenCommand {
+    /// Create a token for an agent and print it once (only its hash is stored).
+    Create {
+        /// Slug of the agent's tenant.
+        #[arg(long)]
+        tenant: String,
+        /// The agent's name (one live token per name).
+        #[arg(long)]
+        name: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -212,6 +248,27 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Demo(DemoCommand::Load { tenant }) => {
+            let pool = startup::connect(&config).await?;
+            ensure_migrated(&pool).await?;
+            // The demo credential is sealed with the key the database knows (or records it).
+            startup::check_master_key(&pool, &config).await?;
+            match demo::load(&pool, &tenant, config.encryption_master_key.as_deref()).await? {
+                demo::Loaded::NotEmpty => say(&format!(
+                    "tenant `{tenant}` has inventory already; the demo is loaded only into an empty one"
+                )),
+                demo::Loaded::Done {
+                    sites,
+                    devices,
+                    links,
+                    services,
+                } => say(&format!(
+                    "loaded the demo ISP into `{tenant}`: {sites} sites, {devices} devices, \
+                     {links} links, {services} services"
+                )),
+            }
+            Ok(())
+        }
         Command::Tenant(TenantCommand::Create { name, slug }) => {
             let pool = startup::connect(&config).await?;
             let id = admin::create_tenant(&pool, &name, &slug).await?;
@@ -264,6 +321,15 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Keys(cmd) => run_keys(cmd, &config).await,
+        Command::Agent(AgentCommand::Token(AgentTokenCommand::Create { tenant, name })) => {
+            let pool = startup::connect(&config).await?;
+            ensure_migrated(&pool).await?;
+            let token = server::ingest::token::create(&pool, &tenant, &name).await?;
+            say(&format!(
+                "created a token for agent `{name}` of `{tenant}` (shown once): {token}"
+            ));
+            Ok(())
+        }
         Command::Serve { no_background } => serve(config, no_background).await,
     }
 }
@@ -366,7 +432,13 @@ async fn serve(config: Config, no_background: bool) -> anyhow::Result<()> {
     let shutdown = CancellationToken::new();
     let mut tasks: JoinSet<(&'static str, anyhow::Result<()>)> = JoinSet::new();
     if !no_background {
-        background::spawn(&mut tasks, pool, shutdown.clone());
+        background::spawn(&mut tasks, pool.clone(), shutdown.clone());
+        server::ingest::maintenance::spawn(
+            &mut tasks,
+            pool,
+            config.telemetry.clone(),
+            shutdown.clone(),
+        );
     }
     let web_stop = shutdown.clone();
     tasks.spawn(async move { ("web", startup::serve(listener, router, web_stop).await) });

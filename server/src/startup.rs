@@ -25,7 +25,7 @@ use app::auth::throttle::ThrottlePolicy;
 use app::state::{AppState, AuthSettings};
 
 use crate::config::Config;
-use crate::{http, keys};
+use crate::{http, ingest, keys};
 
 /// Largest request body outside the ingest API: forms and server-function arguments are small.
 const MAX_FORM_BYTES: usize = 64 * 1024;
@@ -138,6 +138,22 @@ pub async fn check_master_key(pool: &PgPool, config: &Config) -> anyhow::Result<
     Ok(KeyCheck::Matches)
 }
 
+/// The inventory's CSV upload and exports: plain routes with their own body limit (the
+/// upload is far larger than a form).
+fn inventory_files(state: AppState) -> Router {
+    Router::new()
+        .route(
+            "/inventory/import/upload",
+            axum::routing::post(http::import::upload),
+        )
+        .route("/inventory/export/{file}", get(http::import::export))
+        .with_state(state)
+        .layer(axum::extract::DefaultBodyLimit::disable())
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            http::import::MAX_UPLOAD_BODY,
+        ))
+}
+
 /// The whole HTTP surface: Leptos pages and server functions, health, static files.
 pub fn router(config: &Config, state: AppState) -> Router {
     let sessions = SessionManagerLayer::new(PostgresStore::new(state.pool.clone()))
@@ -168,6 +184,10 @@ pub fn router(config: &Config, state: AppState) -> Router {
             app::shell,
         ))
         .with_state(leptos_options)
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            MAX_FORM_BYTES,
+        ))
+        .merge(inventory_files(state.clone()))
         .layer(axum::middleware::map_response(
             http::server_fn_status::correct,
         ))
@@ -183,10 +203,11 @@ pub fn router(config: &Config, state: AppState) -> Router {
             "/readyz",
             get(http::health::readyz).with_state(state.pool.clone()),
         )
+        .merge(ingest::routes(ingest::IngestState::new(
+            state.pool.clone(),
+            &config.telemetry,
+        )))
         .merge(site)
-        .layer(tower_http::limit::RequestBodyLimitLayer::new(
-            MAX_FORM_BYTES,
-        ))
         .layer(CatchPanicLayer::custom(http::panic::handle))
         .layer(SetResponseHeaderLayer::if_not_present(
             axum::http::header::X_CONTENT_TYPE_OPTIONS,

@@ -49,18 +49,20 @@ mod ssr {
                 ),
             ));
         }
-        let mut iface = async |device, name: &Option<String>| -> Result<Option<i64>, AppError> {
-            match name {
-                Some(name) => Ok(Some(
-                    db::devices::interface_by_name(&mut tx, me.tenant_id, device, name)
-                        .await?
-                        .0,
-                )),
-                None => Ok(None),
-            }
-        };
-        let a_interface = iface(input.a_device, &input.a_interface).await?;
-        let b_interface = iface(input.b_device, &input.b_interface).await?;
+        let a_interface = db::devices::link_end(
+            &mut tx,
+            me.tenant_id,
+            input.a_device,
+            input.a_interface.as_deref(),
+        )
+        .await?;
+        let b_interface = db::devices::link_end(
+            &mut tx,
+            me.tenant_id,
+            input.b_device,
+            input.b_interface.as_deref(),
+        )
+        .await?;
         let id =
             db::links::insert(&mut *tx, me.tenant_id, &input, a_interface, b_interface).await?;
         audit(

@@ -52,11 +52,13 @@ fn Nav(me: CurrentUser, logout: ServerAction<Logout>) -> impl IntoView {
                 {me.role.is_staff().then(|| view! {
                     <A href="/inventory/sites">"Sites"</A>
                     <A href="/inventory/devices">"Devices"</A>
+                    <A href="/inventory/groups">"Groups"</A>
                     <A href="/inventory/customers">"Customers"</A>
                     <A href="/inventory/services">"Services"</A>
                 })}
                 {me.role.is_staff().then(|| view! { <A href="/inventory/credentials">"Credentials"</A> })}
                 {admin.then(|| view! {
+                    <A href="/inventory/import">"Import"</A>
                     <A href="/admin/users">"Users"</A>
                     <A href="/admin/audit">"Audit log"</A>
                 })}

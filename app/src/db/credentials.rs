@@ -366,3 +366,17 @@ pub async fn set_sealed(
     .await?;
     Ok(())
 }
+
+/// Every profile of the tenant as (id, name), for name lookups (CSV import).
+pub async fn names(
+    db: impl PgExecutor<'_>,
+    tenant: TenantId,
+) -> Result<Vec<(i64, String)>, AppError> {
+    let rows = sqlx::query!(
+        "select id, name from credential_profile where tenant_id = $1",
+        tenant.0
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.id, r.name)).collect())
+}

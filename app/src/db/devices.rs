@@ -10,6 +10,7 @@ use crate::model::device::{
     DeviceDetail, DeviceId, DeviceInput, DeviceRole, DeviceRow, InterfaceId, InterfaceKind,
     InterfaceRole, InterfaceRow,
 };
+use crate::model::import::RowAction;
 use crate::model::site::SiteId;
 use crate::model::user::TenantId;
 use crate::model::Page;
@@ -322,6 +323,20 @@ pub async fn interface_by_name(
     .await
 }
 
+/// A link end's interface: none named is `None`; a name is found or created
+/// ([`interface_by_name`]).
+pub async fn link_end(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    device: DeviceId,
+    interface: Option<&str>,
+) -> Result<Option<i64>, AppError> {
+    match interface {
+        Some(name) => Ok(Some(interface_by_name(conn, tenant, device, name).await?.0)),
+        None => Ok(None),
+    }
+}
+
 pub async fn add_interface(
     db: impl PgExecutor<'_>,
     tenant: TenantId,
@@ -396,4 +411,140 @@ fn constraint(err: sqlx::Error) -> AppError {
         }
         _ => err.into(),
     }
+}
+
+/// Every device of the tenant as (id, name), without a limit, for name lookups (CSV import).
+pub async fn names(
+    db: impl PgExecutor<'_>,
+    tenant: TenantId,
+) -> Result<Vec<(i64, String)>, AppError> {
+    let rows = sqlx::query!("select id, name from device where tenant_id = $1", tenant.0)
+        .fetch_all(db)
+        .await?;
+    Ok(rows.into_iter().map(|r| (r.id, r.name)).collect())
+}
+
+/// Inserts the device, or updates the one with its name; `Unchanged` when nothing differs.
+pub async fn upsert(
+    db: impl PgExecutor<'_>,
+    tenant: TenantId,
+    d: &DeviceInput,
+) -> Result<RowAction, AppError> {
+    let inserted = sqlx::query_scalar!(
+        r#"insert into device as d (tenant_id, site_id, name, vendor, model, role, mgmt_address,
+                  api_port, api_tls, rest_port, snmp_version, credential_profile_id,
+                  snmp_profile_id, polling_profile, tags, enabled)
+           values ($1, $2, $3, $4, $5, $6, $7::text::inet, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+           on conflict (tenant_id, lower(name)) do update
+              set site_id = excluded.site_id, name = excluded.name, vendor = excluded.vendor,
+                  model = excluded.model, role = excluded.role,
+                  mgmt_address = excluded.mgmt_address, api_port = excluded.api_port,
+                  api_tls = excluded.api_tls, rest_port = excluded.rest_port,
+                  snmp_version = excluded.snmp_version,
+                  credential_profile_id = excluded.credential_profile_id,
+                  snmp_profile_id = excluded.snmp_profile_id,
+                  polling_profile = excluded.polling_profile, tags = excluded.tags,
+                  enabled = excluded.enabled, updated_at = now()
+              where (d.site_id, d.name, d.vendor, d.model, d.role, d.mgmt_address, d.api_port,
+                     d.api_tls, d.rest_port, d.snmp_version, d.credential_profile_id,
+                     d.snmp_profile_id, d.polling_profile, d.tags, d.enabled)
+                    is distinct from
+                    (excluded.site_id, excluded.name, excluded.vendor, excluded.model,
+                     excluded.role, excluded.mgmt_address, excluded.api_port, excluded.api_tls,
+                     excluded.rest_port, excluded.snmp_version, excluded.credential_profile_id,
+                     excluded.snmp_profile_id, excluded.polling_profile, excluded.tags,
+                     excluded.enabled)
+           returning (xmax = 0) as "inserted!""#,
+        tenant.0,
+        d.site_id.0,
+        d.name,
+        d.vendor.as_str(),
+        d.model,
+        d.role.as_str(),
+        d.mgmt_address.to_string(),
+        i32::from(d.api_port),
+        d.api_tls,
+        d.rest_port.map(i32::from),
+        d.snmp_version.as_str(),
+        d.credential_profile_id,
+        d.snmp_profile_id,
+        d.polling_profile.as_str(),
+        &d.tags,
+        d.enabled
+    )
+    .fetch_optional(db)
+    .await
+    .map_err(constraint)?;
+    Ok(RowAction::of_upsert(inserted))
+}
+
+/// Inserts the interface as a manual one, or updates the device's interface with its name.
+pub async fn upsert_interface(
+    db: impl PgExecutor<'_>,
+    tenant: TenantId,
+    device: DeviceId,
+    name: &str,
+    kind: InterfaceKind,
+    speed_mbps: Option<i64>,
+    role: InterfaceRole,
+) -> Result<RowAction, AppError> {
+    let inserted = sqlx::query_scalar!(
+        r#"insert into interface as i (tenant_id, device_id, name, kind, speed_mbps, role)
+           values ($1, $2, $3, $4, $5, $6)
+           on conflict (device_id, lower(name)) do update
+              set name = excluded.name, kind = excluded.kind, speed_mbps = excluded.speed_mbps,
+                  role = excluded.role, updated_at = now()
+              where (i.name, i.kind, i.speed_mbps, i.role)
+                    is distinct from (excluded.name, excluded.kind, excluded.speed_mbps, excluded.role)
+           returning (xmax = 0) as "inserted!""#,
+        tenant.0,
+        device.0,
+        name,
+        kind.as_str(),
+        speed_mbps,
+        role.as_str()
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(RowAction::of_upsert(inserted))
+}
+
+/// Every device in the CSV format's column order (`import::format(Devices)`).
+pub async fn export(
+    db: impl PgExecutor<'_>,
+    tenant: TenantId,
+) -> Result<Vec<Vec<String>>, AppError> {
+    sqlx::query_scalar!(
+        r#"select array[d.name, s.code, d.role, host(d.mgmt_address), d.vendor, d.model,
+                  d.api_port::text, d.api_tls::text, coalesce(d.rest_port::text, ''),
+                  d.snmp_version, coalesce(cp.name, ''), coalesce(sp.name, ''),
+                  d.polling_profile, array_to_string(d.tags, ' '), d.enabled::text]
+                  as "row!: Vec<String>"
+           from device d
+           join site s on s.id = d.site_id
+           left join credential_profile cp on cp.id = d.credential_profile_id
+           left join credential_profile sp on sp.id = d.snmp_profile_id
+           where d.tenant_id = $1 order by d.name"#,
+        tenant.0
+    )
+    .fetch_all(db)
+    .await
+    .map_err(Into::into)
+}
+
+/// Every interface in the CSV format's column order (`import::format(Interfaces)`).
+pub async fn export_interfaces(
+    db: impl PgExecutor<'_>,
+    tenant: TenantId,
+) -> Result<Vec<Vec<String>>, AppError> {
+    sqlx::query_scalar!(
+        r#"select array[d.name, i.name, i.kind, coalesce(i.speed_mbps::text, ''), i.role]
+                  as "row!: Vec<String>"
+           from interface i join device d on d.id = i.device_id
+           where i.tenant_id = $1 order by d.name, i.name"#,
+        tenant.0
+    )
+    .fetch_all(db)
+    .await
+    .map_err(Into::into)
 }

@@ -5,6 +5,7 @@ use sqlx::{PgConnection, PgExecutor};
 use crate::db::{parse_column, violated_constraint};
 use crate::error::AppError;
 use crate::model::device::DeviceId;
+use crate::model::import::RowAction;
 use crate::model::link::{LinkId, LinkInput, LinkRow};
 use crate::model::site::SiteId;
 use crate::model::user::TenantId;
@@ -199,4 +200,58 @@ pub async fn delete(
         None => err.into(),
     })?;
     Ok(row)
+}
+
+/// Inserts the link, or updates the one with the same ends and kind (its direction and
+/// capacity). The caller holds the topology lock and checks the graph afterwards.
+pub async fn upsert(
+    db: impl PgExecutor<'_>,
+    tenant: TenantId,
+    l: &LinkInput,
+    a_interface: Option<i64>,
+    b_interface: Option<i64>,
+) -> Result<RowAction, AppError> {
+    let inserted = sqlx::query_scalar!(
+        r#"insert into link as l (tenant_id, a_device_id, a_interface_id, b_device_id,
+                  b_interface_id, kind, upstream, capacity_mbps)
+           values ($1, $2, $3, $4, $5, $6, $7, $8)
+           on conflict (tenant_id, a_device_id, a_interface_id, b_device_id, b_interface_id, kind)
+           do update set upstream = excluded.upstream, capacity_mbps = excluded.capacity_mbps,
+                  updated_at = now()
+              where (l.upstream, l.capacity_mbps)
+                    is distinct from (excluded.upstream, excluded.capacity_mbps)
+           returning (xmax = 0) as "inserted!""#,
+        tenant.0,
+        l.a_device.0,
+        a_interface,
+        l.b_device.0,
+        b_interface,
+        l.kind.as_str(),
+        l.upstream,
+        l.capacity_mbps
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(RowAction::of_upsert(inserted))
+}
+
+/// Every link in the CSV format's column order (`import::format(Links)`).
+pub async fn export(
+    db: impl PgExecutor<'_>,
+    tenant: TenantId,
+) -> Result<Vec<Vec<String>>, AppError> {
+    sqlx::query_scalar!(
+        r#"select array[da.name, db.name, l.kind, coalesce(ia.name, ''), coalesce(ib.name, ''),
+                  l.upstream::text, coalesce(l.capacity_mbps::text, '')] as "row!: Vec<String>"
+           from link l
+           join device da on da.id = l.a_device_id
+           join device db on db.id = l.b_device_id
+           left join interface ia on ia.id = l.a_interface_id
+           left join interface ib on ib.id = l.b_interface_id
+           where l.tenant_id = $1 order by da.name, db.name, l.kind, ia.name, ib.name"#,
+        tenant.0
+    )
+    .fetch_all(db)
+    .await
+    .map_err(Into::into)
 }

@@ -4,6 +4,7 @@ use sqlx::PgExecutor;
 
 use crate::db::{found, like_pattern, violated_constraint};
 use crate::error::AppError;
+use crate::model::import::RowAction;
 use crate::model::site::{SiteId, SiteInput, SiteRow};
 use crate::model::user::TenantId;
 use crate::model::{Page, PER_PAGE};
@@ -175,4 +176,76 @@ fn conflict(err: sqlx::Error) -> AppError {
         Some("site_code_key") => AppError::conflict("code", "another site already has this code"),
         _ => err.into(),
     }
+}
+
+/// True if the tenant has a site (every device has one, so no site means no inventory).
+pub async fn any(db: impl PgExecutor<'_>, tenant: TenantId) -> Result<bool, AppError> {
+    Ok(sqlx::query_scalar!(
+        r#"select exists(select 1 from site where tenant_id = $1) as "exists!""#,
+        tenant.0
+    )
+    .fetch_one(db)
+    .await?)
+}
+
+/// Every site of the tenant as (id, code), for name lookups (CSV import).
+pub async fn codes(
+    db: impl PgExecutor<'_>,
+    tenant: TenantId,
+) -> Result<Vec<(i64, String)>, AppError> {
+    let rows = sqlx::query!("select id, code from site where tenant_id = $1", tenant.0)
+        .fetch_all(db)
+        .await?;
+    Ok(rows.into_iter().map(|r| (r.id, r.code)).collect())
+}
+
+/// Inserts the site, or updates the one with its code; `Unchanged` when nothing differs.
+pub async fn upsert(
+    db: impl PgExecutor<'_>,
+    tenant: TenantId,
+    s: &SiteInput,
+) -> Result<RowAction, AppError> {
+    let (lat, lon) = s.coordinates.unzip();
+    let inserted = sqlx::query_scalar!(
+        r#"insert into site as s (tenant_id, name, code, region, address, latitude, longitude,
+                  timezone)
+           values ($1, $2, $3, $4, $5, $6, $7, $8)
+           on conflict (tenant_id, lower(code)) do update
+              set name = excluded.name, code = excluded.code, region = excluded.region,
+                  address = excluded.address, latitude = excluded.latitude,
+                  longitude = excluded.longitude, timezone = excluded.timezone,
+                  updated_at = now()
+              where (s.name, s.code, s.region, s.address, s.latitude, s.longitude, s.timezone)
+                    is distinct from (excluded.name, excluded.code, excluded.region,
+                    excluded.address, excluded.latitude, excluded.longitude, excluded.timezone)
+           returning (xmax = 0) as "inserted!""#,
+        tenant.0,
+        s.name,
+        s.code,
+        s.region,
+        s.address,
+        lat,
+        lon,
+        s.timezone
+    )
+    .fetch_optional(db)
+    .await
+    .map_err(conflict)?;
+    Ok(RowAction::of_upsert(inserted))
+}
+
+/// Every site in the CSV format's column order (`import::format(Sites)`).
+pub async fn export(
+    db: impl PgExecutor<'_>,
+    tenant: TenantId,
+) -> Result<Vec<Vec<String>>, AppError> {
+    sqlx::query_scalar!(
+        r#"select array[code, name, region, address, coalesce(latitude::text, ''),
+                  coalesce(longitude::text, ''), timezone] as "row!: Vec<String>"
+           from site where tenant_id = $1 order by code"#,
+        tenant.0
+    )
+    .fetch_all(db)
+    .await
+    .map_err(Into::into)
 }

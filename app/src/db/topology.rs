@@ -49,7 +49,14 @@ pub async fn load(conn: &mut PgConnection, tenant: TenantId) -> Result<topology:
     )
     .fetch_all(&mut *conn)
     .await?;
+    let mut empty_groups = Vec::new();
     for grp in groups {
+        // A group without members yet (just created) is not part of the graph, and nor is a
+        // service's dependency on it: it says nothing until something is in it.
+        if grp.links.is_empty() && grp.devices.is_empty() {
+            empty_groups.push(grp.id);
+            continue;
+        }
         let rule = match (grp.rule.as_str(), grp.k) {
             ("any", _) => Rule::Any,
             ("all", _) => Rule::All,
@@ -91,7 +98,12 @@ pub async fn load(conn: &mut PgConnection, tenant: TenantId) -> Result<topology:
             .chain(s.devices)
             .map(|d| Object::Device(DeviceId(d)))
             .chain(s.links.into_iter().map(|l| Object::Link(LinkId(l))))
-            .chain(s.groups.into_iter().map(|g| Object::Group(GroupId(g))))
+            .chain(
+                s.groups
+                    .into_iter()
+                    .filter(|g| !empty_groups.contains(g))
+                    .map(|g| Object::Group(GroupId(g))),
+            )
             .chain(
                 s.services
                     .into_iter()

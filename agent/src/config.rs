@@ -1,0 +1,307 @@
+//! The agent's settings: the only module that reads the command line, the environment and the
+//! settings file. Precedence: command line, then environment, then the TOML file
+//! (`--config` / `ISPVM_AGENT_CONFIG`), then defaults. Secrets (the ingest token, the routers'
+//! password) come from the environment or a `*_FILE`, never from the command line (it shows
+//! in `ps`), and are never logged (`SecretString` prints as redacted).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use clap::Parser;
+use secrecy::SecretString;
+use serde::Deserialize;
+
+/// Polls MikroTik routers over the RouterOS API and forwards the samples to an ISPVM server,
+/// buffered on disk.
+#[derive(Debug, Clone, Default, Parser)]
+#[command(name = "ispvm-agent", version)]
+pub struct Args {
+    /// A TOML settings file (keys as the long options, in snake_case).
+    #[arg(long, env = "ISPVM_AGENT_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// The ISPVM server's base URL, e.g. https://ispvm.example.net.
+    #[arg(long, env = "ISPVM_AGENT_SERVER_URL")]
+    pub server_url: Option<String>,
+    /// The agent's name as enrolled on the server (sent with every batch).
+    #[arg(long, env = "ISPVM_AGENT_NAME")]
+    pub name: Option<String>,
+    /// The routers to poll: `[[device]]` entries and a `[credential]`, as server/demo/isp.toml.
+    #[arg(long, env = "ISPVM_AGENT_FLEET")]
+    pub fleet: Option<PathBuf>,
+    /// Where unsent batches are kept.
+    #[arg(long, env = "ISPVM_AGENT_BUFFER_DIR")]
+    pub buffer_dir: Option<PathBuf>,
+    /// The buffer's size cap (`2GiB`, `500MB`, bytes); over it the oldest batches are dropped.
+    #[arg(long, env = "ISPVM_AGENT_MAX_BUFFER_SIZE")]
+    pub max_buffer_size: Option<String>,
+    /// Interval of routers with `polling = "fast"` (`10s`).
+    #[arg(long, env = "ISPVM_AGENT_FAST_INTERVAL")]
+    pub fast_interval: Option<String>,
+    /// Interval of routers with `polling = "medium"`, the default (`60s`).
+    #[arg(long, env = "ISPVM_AGENT_MEDIUM_INTERVAL")]
+    pub medium_interval: Option<String>,
+    /// Interval of routers with `polling = "slow"` (`300s`).
+    #[arg(long, env = "ISPVM_AGENT_SLOW_INTERVAL")]
+    pub slow_interval: Option<String>,
+    /// At most this many routers are polled at once.
+    #[arg(long, env = "ISPVM_AGENT_MAX_CONCURRENT_POLLS")]
+    pub max_concurrent_polls: Option<usize>,
+    /// A batch is sealed after this long at the latest (`10s`).
+    #[arg(long, env = "ISPVM_AGENT_BATCH_MAX_DELAY")]
+    pub batch_max_delay: Option<String>,
+    /// API-SSL certificates to pin: `<device name>.der` files (as `ispvm-sim --cert-dir` writes).
+    #[arg(long, env = "ISPVM_AGENT_TLS_PIN_DIR")]
+    pub tls_pin_dir: Option<PathBuf>,
+    /// Log filter (tracing's EnvFilter syntax).
+    #[arg(long, env = "LOG_LEVEL")]
+    pub log_level: Option<String>,
+    /// Poll every router once, write the samples to stdout as JSON lines, and exit (no server
+    /// needed): to check credentials and reachability from a POP.
+    #[arg(long)]
+    pub once: bool,
+}
+
+/// The settings file: the same keys as the long options, plus the secrets' `*_file` paths.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    server_url: Option<String>,
+    name: Option<String>,
+    fleet: Option<PathBuf>,
+    buffer_dir: Option<PathBuf>,
+    max_buffer_size: Option<String>,
+    fast_interval: Option<String>,
+    medium_interval: Option<String>,
+    slow_interval: Option<String>,
+    max_concurrent_polls: Option<usize>,
+    batch_max_delay: Option<String>,
+    tls_pin_dir: Option<PathBuf>,
+    log_level: Option<String>,
+    token_file: Option<PathBuf>,
+    router_password_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Intervals {
+    pub fast: Duration,
+    pub medium: Duration,
+    pub slow: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `None` only with `--once`.
+    pub server_url: Option<String>,
+    pub token: Option<SecretString>,
+    pub name: String,
+    pub fleet: PathBuf,
+    pub buffer_dir: PathBuf,
+    pub max_buffer_bytes: u64,
+    pub intervals: Intervals,
+    pub max_concurrent_polls: usize,
+    pub batch_max_delay: Duration,
+    pub batch_max_samples: usize,
+    pub tls_pin_dir: Option<PathBuf>,
+    /// Overrides the fleet file's `[credential]` password.
+    pub router_password: Option<SecretString>,
+    pub log_level: String,
+    pub once: bool,
+}
+
+/// 2 GiB: at the demo fleet's rate (docs/agent.md) this holds about 13 days, well over the
+/// 72 hours the agent must bridge.
+pub const DEFAULT_MAX_BUFFER_BYTES: u64 = 2 << 30;
+
+impl Settings {
+    /// Reads the process's command line and environment.
+    pub fn from_process() -> anyhow::Result<Self> {
+        Self::resolve(Args::parse(), &|name| std::env::var(name).ok())
+    }
+
+    /// Resolves `args` (command line and environment, as clap read them), the file they name,
+    /// and the secrets, read through `env` (tests pass a map).
+    pub fn resolve(args: Args, env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        let file = match &args.config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading {}", path.display()))?;
+                toml::from_str::<File>(&text)
+                    .with_context(|| format!("parsing {}", path.display()))?
+            }
+            None => File::default(),
+        };
+        let token = secret(env, "ISPVM_AGENT_TOKEN", file.token_file.as_deref())?;
+        let router_password = secret(
+            env,
+            "ISPVM_AGENT_ROUTER_PASSWORD",
+            file.router_password_file.as_deref(),
+        )?;
+        let interval = |cli: Option<String>, file: Option<String>, default: &str, what: &str| {
+            let text = cli.or(file).unwrap_or_else(|| default.to_owned());
+            parse_duration(&text).with_context(|| format!("{what} {text:?}"))
+        };
+        let intervals = Intervals {
+            fast: interval(
+                args.fast_interval,
+                file.fast_interval,
+                "10s",
+                "fast interval",
+            )?,
+            medium: interval(
+                args.medium_interval,
+                file.medium_interval,
+                "60s",
+                "medium interval",
+            )?,
+            slow: interval(
+                args.slow_interval,
+                file.slow_interval,
+                "300s",
+                "slow interval",
+            )?,
+        };
+        let batch_max_delay = interval(
+            args.batch_max_delay,
+            file.batch_max_delay,
+            "10s",
+            "batch max delay",
+        )?;
+        let max_buffer_bytes = match args.max_buffer_size.or(file.max_buffer_size) {
+            Some(text) => parse_size(&text).with_context(|| format!("buffer size {text:?}"))?,
+            None => DEFAULT_MAX_BUFFER_BYTES,
+        };
+        let server_url = args.server_url.or(file.server_url);
+        if !args.once {
+            let Some(url) = &server_url else {
+                bail!("no server URL: set ISPVM_AGENT_SERVER_URL or --server-url");
+            };
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                bail!("server URL {url:?} must start with https:// (or http:// on a trusted link)");
+            }
+            if token.is_none() {
+                bail!("no ingest token: set ISPVM_AGENT_TOKEN or ISPVM_AGENT_TOKEN_FILE");
+            }
+        }
+        let fleet = args
+            .fleet
+            .or(file.fleet)
+            .context("no fleet file: set ISPVM_AGENT_FLEET or --fleet")?;
+        Ok(Self {
+            server_url,
+            token,
+            name: args
+                .name
+                .or(file.name)
+                .unwrap_or_else(|| "ispvm-agent".to_owned()),
+            fleet,
+            buffer_dir: args
+                .buffer_dir
+                .or(file.buffer_dir)
+                .unwrap_or_else(|| PathBuf::from("/var/lib/ispvm-agent")),
+            max_buffer_bytes,
+            intervals,
+            max_concurrent_polls: args
+                .max_concurrent_polls
+                .or(file.max_concurrent_polls)
+                .unwrap_or(16)
+                .max(1),
+            batch_max_delay,
+            batch_max_samples: 10_000,
+            tls_pin_dir: args.tls_pin_dir.or(file.tls_pin_dir),
+            router_password,
+            log_level: args
+                .log_level
+                .or(file.log_level)
+                .unwrap_or_else(|| "info".to_owned()),
+            once: args.once,
+        })
+    }
+
+    /// The ingest URL.
+    pub fn ingest_url(&self) -> Option<String> {
+        self.server_url
+            .as_ref()
+            .map(|base| format!("{}{}", base.trim_end_matches('/'), telemetry::INGEST_PATH))
+    }
+}
+
+/// `NAME` from the environment, or the file named by `NAME_FILE` (from the environment, else
+/// the settings file's `*_file`), trimmed of trailing newlines; as for the server, `NAME` and
+/// `NAME_FILE` together are an error, and an empty value counts as unset.
+fn secret(
+    env: &dyn Fn(&str) -> Option<String>,
+    name: &str,
+    file_from_settings: Option<&Path>,
+) -> anyhow::Result<Option<SecretString>> {
+    let direct = env(name).filter(|v| !v.trim().is_empty());
+    let file = env(&format!("{name}_FILE")).filter(|v| !v.trim().is_empty());
+    if direct.is_some() && file.is_some() {
+        bail!("set {name} or {name}_FILE, not both");
+    }
+    if let Some(value) = direct {
+        return Ok(Some(SecretString::from(value)));
+    }
+    let path = file
+        .map(PathBuf::from)
+        .or_else(|| file_from_settings.map(Path::to_owned));
+    let Some(path) = path else {
+        return Ok(None);
+    };
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("reading {name}_FILE {}", path.display()))?;
+    let value = text.trim_end_matches(['\n', '\r']);
+    if value.is_empty() {
+        bail!("{name}_FILE {} is empty", path.display());
+    }
+    Ok(Some(SecretString::from(value.to_owned())))
+}
+
+/// `500ms`, `10s`, `5m`, `1h`, or plain seconds.
+pub fn parse_duration(text: &str) -> anyhow::Result<Duration> {
+    let text = text.trim();
+    let (number, unit) = text.split_at(
+        text.find(|c: char| c.is_ascii_alphabetic())
+            .unwrap_or(text.len()),
+    );
+    let value: f64 = number.trim().parse().context("not a number")?;
+    let seconds = match unit {
+        "ms" => value / 1_000.0,
+        "" | "s" => value,
+        "m" => value * 60.0,
+        "h" => value * 3_600.0,
+        _ => bail!("unknown unit {unit:?} (ms, s, m, h)"),
+    };
+    if !seconds.is_finite() || seconds <= 0.0 {
+        bail!("must be positive");
+    }
+    Ok(Duration::from_secs_f64(seconds))
+}
+
+/// `2GiB`, `500MiB`, `1GB`, `1048576`.
+pub fn parse_size(text: &str) -> anyhow::Result<u64> {
+    let text = text.trim();
+    let (number, unit) = text.split_at(
+        text.find(|c: char| c.is_ascii_alphabetic())
+            .unwrap_or(text.len()),
+    );
+    let value: f64 = number.trim().parse().context("not a number")?;
+    let multiplier: f64 = match unit.trim() {
+        "" | "B" => 1.0,
+        "KB" | "kB" => 1e3,
+        "MB" => 1e6,
+        "GB" => 1e9,
+        "KiB" => 1024.0,
+        "MiB" => 1024.0 * 1024.0,
+        "GiB" => 1024.0 * 1024.0 * 1024.0,
+        other => bail!("unknown unit {other:?} (B, MB, GB, MiB, GiB)"),
+    };
+    let bytes = value * multiplier;
+    if !bytes.is_finite() || bytes < 1.0 {
+        bail!("must be positive");
+    }
+    Ok(bytes as u64)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,232 @@
+//! The routers to poll, from a TOML file in the demo fleet's format (server/demo/isp.toml):
+//! `[[device]]` entries with `name`, `address`, `api_port`, `api_tls`, `polling` (`fast`,
+//! `medium`, `slow`) and optionally `id` (the inventory id samples then carry instead of the
+//! name), `tls_fingerprint` (SHA-256 of the router's API-SSL certificate, hex) and `vendor`
+//! (devices of other vendors are skipped); and one `[credential]` with `username` and
+//! `password` or `password_file`. Other tables and fields are ignored, so the demo file works
+//! as it is.
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use routeros::client::{API_PORT, API_SSL_PORT};
+use routeros::tls::{Fingerprint, TlsConfig, Verification};
+use routeros::ClientConfig;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use telemetry::DeviceRef;
+
+use crate::config::{Intervals, Settings};
+use crate::poll::Target;
+
+#[derive(Debug, Deserialize)]
+struct FleetFile {
+    credential: Option<Credential>,
+    #[serde(default, rename = "device")]
+    devices: Vec<Device>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Credential {
+    username: String,
+    password: Option<SecretString>,
+    password_file: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Device {
+    name: String,
+    id: Option<i64>,
+    vendor: Option<String>,
+    address: String,
+    api_port: Option<u16>,
+    #[serde(default)]
+    api_tls: bool,
+    polling: Option<String>,
+    tls_fingerprint: Option<String>,
+}
+
+/// What the fleet file's targets need from the settings.
+#[derive(Debug, Clone)]
+pub struct FleetOptions {
+    pub intervals: Intervals,
+    pub router_password: Option<SecretString>,
+    pub tls_pin_dir: Option<std::path::PathBuf>,
+    pub connect_timeout: Duration,
+    pub request_timeout: Duration,
+}
+
+impl FleetOptions {
+    pub fn from_settings(settings: &Settings) -> Self {
+        Self {
+            intervals: settings.intervals,
+            router_password: settings.router_password.clone(),
+            tls_pin_dir: settings.tls_pin_dir.clone(),
+            connect_timeout: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+pub fn load(path: &Path, options: &FleetOptions) -> anyhow::Result<Vec<Target>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    parse(&text, options).with_context(|| format!("fleet file {}", path.display()))
+}
+
+pub fn parse(text: &str, options: &FleetOptions) -> anyhow::Result<Vec<Target>> {
+    let file: FleetFile = toml::from_str(text).context("parsing")?;
+    let credential = file
+        .credential
+        .context("no [credential] with the routers' API username and password")?;
+    let password = match (
+        &options.router_password,
+        &credential.password,
+        &credential.password_file,
+    ) {
+        (Some(p), _, _) => p.clone(),
+        (None, Some(p), _) => p.clone(),
+        (None, None, Some(path)) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading password_file {}", path.display()))?;
+            SecretString::from(text.trim_end_matches(['\n', '\r']).to_owned())
+        }
+        (None, None, None) => bail!("[credential] has neither password nor password_file"),
+    };
+    let mut targets = Vec::new();
+    for device in file.devices {
+        if device
+            .vendor
+            .as_deref()
+            .is_some_and(|v| !v.eq_ignore_ascii_case("mikrotik"))
+        {
+            continue;
+        }
+        let interval = match device.polling.as_deref().unwrap_or("medium") {
+            "fast" => options.intervals.fast,
+            "medium" => options.intervals.medium,
+            "slow" => options.intervals.slow,
+            other => bail!(
+                "device {}: polling {other:?} is not fast, medium or slow",
+                device.name
+            ),
+        };
+        let mut client = ClientConfig::new(
+            device.address.clone(),
+            credential.username.clone(),
+            password.expose_secret(),
+        );
+        client.port = device.api_port.unwrap_or(if device.api_tls {
+            API_SSL_PORT
+        } else {
+            API_PORT
+        });
+        client.connect_timeout = options.connect_timeout;
+        client.request_timeout = options.request_timeout;
+        if device.api_tls {
+            client.tls = Some(tls(&device, options)?);
+        }
+        let reference = match device.id {
+            Some(id) => DeviceRef::Id(id),
+            None => DeviceRef::Name(device.name.clone()),
+        };
+        targets.push(Target {
+            name: device.name,
+            device: reference,
+            client,
+            interval,
+        });
+    }
+    Ok(targets)
+}
+
+/// Pinned if the file or the pin directory gives the certificate; otherwise the Web PKI chain
+/// (a router with a self-signed certificate then fails its polls with a TLS reason).
+fn tls(device: &Device, options: &FleetOptions) -> anyhow::Result<TlsConfig> {
+    let pinned = |f| TlsConfig {
+        verification: Verification::Pinned(f),
+        server_name: None,
+    };
+    if let Some(hex) = &device.tls_fingerprint {
+        let f = Fingerprint::parse(hex)
+            .with_context(|| format!("device {}: tls_fingerprint", device.name))?;
+        return Ok(pinned(f));
+    }
+    if let Some(dir) = &options.tls_pin_dir {
+        let path = dir.join(format!("{}.der", device.name));
+        if let Ok(der) = std::fs::read(&path) {
+            return Ok(pinned(Fingerprint::of(&der)));
+        }
+    }
+    Ok(TlsConfig::default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options() -> FleetOptions {
+        FleetOptions {
+            intervals: Intervals {
+                fast: Duration::from_secs(10),
+                medium: Duration::from_secs(60),
+                slow: Duration::from_secs(300),
+            },
+            router_password: None,
+            tls_pin_dir: None,
+            connect_timeout: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(10),
+        }
+    }
+
+    #[test]
+    fn the_demo_fleet_file_works_as_it_is() {
+        let text = include_str!("../../server/demo/isp.toml");
+        let targets = parse(text, &options()).expect("parses");
+        assert!(targets.len() >= 10, "{}", targets.len());
+        let edge = targets
+            .iter()
+            .find(|t| t.name == "vie1-edge-1")
+            .expect("edge");
+        assert_eq!(edge.client.host, "127.0.1.1");
+        assert_eq!(edge.client.port, 8728);
+        assert_eq!(edge.interval, Duration::from_secs(10));
+        assert_eq!(edge.device, DeviceRef::Name("vie1-edge-1".into()));
+        assert!(targets.iter().any(|t| t.client.tls.is_some()));
+        assert!(targets
+            .iter()
+            .any(|t| t.interval == Duration::from_secs(60)));
+    }
+
+    #[test]
+    fn ids_pins_vendors_and_bad_profiles() {
+        let text = r#"
+            [credential]
+            username = "u"
+            password = "p"
+            [[device]]
+            name = "a"
+            id = 17
+            address = "10.0.0.1"
+            api_tls = true
+            polling = "slow"
+            tls_fingerprint = "0000000000000000000000000000000000000000000000000000000000000000"
+            [[device]]
+            name = "switch"
+            vendor = "cisco"
+            address = "10.0.0.2"
+        "#;
+        let targets = parse(text, &options()).expect("parses");
+        assert_eq!(targets.len(), 1);
+        assert_eq!(targets[0].device, DeviceRef::Id(17));
+        assert_eq!(targets[0].client.port, 8729);
+        assert!(matches!(
+            targets[0].client.tls.as_ref().map(|t| &t.verification),
+            Some(Verification::Pinned(_))
+        ));
+        let bad = text.replace("\"slow\"", "\"often\"");
+        assert!(parse(&bad, &options()).is_err());
+        assert!(parse("[[device]]\nname=\"a\"\naddress=\"x\"\n", &options()).is_err());
+    }
+}

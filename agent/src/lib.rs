@@ -1,0 +1,24 @@
+//! `ispvm-agent`: polls the MikroTik routers of a POP over the RouterOS API and forwards the
+//! samples to the ISPVM server's ingest API (`POST /api/ingest/v1/batches`), buffered on disk
+//! so an outage of the server or the link loses nothing.
+//!
+//! The pipeline, one module per stage:
+//!
+//! - [`collect`]: pure parsers, RouterOS rows → telemetry samples, one file per menu.
+//! - [`poll`]: the I/O around them: one reused session per router, per-router intervals,
+//!   polls of different routers concurrent up to a cap; a failed poll becomes `up = down`.
+//! - [`seal`]: samples are gathered into batches, each given its `batch_id` when sealed.
+//! - [`queue`]: sealed batches are written durably (gzip, CRC, fsync) before any send.
+//! - [`send`]: drains the queue oldest first, with back-off, `Retry-After`, dead letters.
+//! - [`config`] and [`fleet`]: the only readers of the environment, CLI and files.
+//! - [`run`]: wires the stages under one cancellation token.
+
+pub mod collect;
+pub mod config;
+pub mod fleet;
+pub mod poll;
+pub mod queue;
+pub mod run;
+pub mod seal;
+pub mod send;
+pub mod stats;

@@ -1,0 +1,130 @@
+//! Wires the stages: a poller task per router → the sealer → the buffer → the sender, under
+//! one cancellation token. `main` and the integration tests both start the agent here.
+
+use std::sync::Arc;
+
+use routeros::session::breaker::BackoffPolicy;
+use telemetry::{AgentInfo, Sample};
+use tokio::sync::{broadcast, mpsc, Semaphore};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use crate::poll::{self, Poller, Target};
+use crate::queue::Queue;
+use crate::seal::{self, SealConfig};
+use crate::send::{self, SendConfig};
+use crate::stats::Stats;
+
+/// The agent's version, sent with every batch.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+pub fn agent_info(name: &str) -> AgentInfo {
+    AgentInfo {
+        name: name.to_owned(),
+        version: VERSION.to_owned(),
+    }
+}
+
+/// The collecting half: pollers and the sealer, writing to `queue`.
+#[derive(Debug)]
+pub struct Collection {
+    pub tasks: JoinSet<()>,
+    /// Hears every batch id when it is buffered.
+    pub sealed: broadcast::Sender<Uuid>,
+}
+
+pub fn start_collection(
+    targets: Vec<Target>,
+    policy: BackoffPolicy,
+    max_concurrent_polls: usize,
+    seal_config: SealConfig,
+    queue: Arc<Queue>,
+    stats: Arc<Stats>,
+    cancel: CancellationToken,
+) -> Collection {
+    let mut tasks = JoinSet::new();
+    let (tx, rx) = mpsc::channel::<Vec<Sample>>(1_024);
+    let limit = Arc::new(Semaphore::new(max_concurrent_polls.max(1)));
+    for target in targets {
+        tasks.spawn(poll::run_router(
+            Poller::new(target, policy),
+            limit.clone(),
+            tx.clone(),
+            stats.clone(),
+            cancel.clone(),
+        ));
+    }
+    drop(tx);
+    let (sealed, _) = broadcast::channel(4_096);
+    tasks.spawn(seal::run(
+        rx,
+        seal_config,
+        queue,
+        stats,
+        sealed.clone(),
+        cancel,
+    ));
+    Collection { tasks, sealed }
+}
+
+/// The whole agent, until `cancel`; then the sealer seals what the pollers handed over.
+pub async fn run(
+    targets: Vec<Target>,
+    seal_config: SealConfig,
+    send_config: SendConfig,
+    queue: Arc<Queue>,
+    max_concurrent_polls: usize,
+    cancel: CancellationToken,
+) -> anyhow::Result<()> {
+    let stats = Arc::new(Stats::default());
+    let mut collection = start_collection(
+        targets,
+        BackoffPolicy::default(),
+        max_concurrent_polls,
+        seal_config,
+        queue.clone(),
+        stats.clone(),
+        cancel.clone(),
+    );
+    tokio::spawn(report(queue.clone(), stats.clone(), cancel.clone()));
+    let sender = tokio::spawn(send::run(queue, send_config, stats, cancel.clone()));
+    while let Some(ended) = collection.tasks.join_next().await {
+        if let Err(e) = ended {
+            tracing::error!(error = %e, "a collection task failed");
+        }
+    }
+    match sender.await {
+        Ok(result) => result,
+        Err(e) => Err(anyhow::anyhow!("the sender task failed: {e}")),
+    }
+}
+
+/// Logs the agent's counters every minute, until the status endpoint of issue 7 exists.
+async fn report(queue: Arc<Queue>, stats: Arc<Stats>, cancel: CancellationToken) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+    every.tick().await;
+    loop {
+        tokio::select! {
+            () = cancel.cancelled() => return,
+            _ = every.tick() => {}
+        }
+        let (batches, bytes) = queue.depth();
+        let get = Stats::get;
+        tracing::info!(
+            polls_ok = get(&stats.polls_ok),
+            polls_failed = get(&stats.polls_failed),
+            collector_failures = get(&stats.collector_failures),
+            sealed_batches = get(&stats.sealed_batches),
+            sent_batches = get(&stats.sent_batches),
+            duplicate_batches = get(&stats.duplicate_batches),
+            rejected_samples = get(&stats.rejected_samples),
+            buffered_batches = batches,
+            buffered_bytes = bytes,
+            agent_dropped_batches_total = get(&stats.dropped_batches),
+            dead_letter_batches = get(&stats.dead_letter_batches),
+            corrupt_batches = get(&stats.corrupt_batches),
+            "agent status"
+        );
+    }
+}

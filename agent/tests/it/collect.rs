@@ -1,0 +1,245 @@
+//! Collectors against the simulated demo fleet: every menu of every router, v6 and v7, plain
+//! and API-SSL; a router going down and a refused login become `up = down` with the reason.
+
+use super::*;
+
+#[tokio::test]
+async fn every_router_of_the_demo_fleet_polls_cleanly() {
+    let (fleet, topology) = demo_fleet().await;
+    let stats = Stats::default();
+    let mut all = Vec::new();
+    for router in fleet.routers() {
+        let mut poller = Poller::new(
+            target(
+                &fleet,
+                &topology,
+                &router.name,
+                None,
+                Duration::from_secs(10),
+            ),
+            no_backoff(),
+        );
+        let samples = poller.poll(agent::poll::now(), &stats).await;
+        assert_eq!(
+            state(&samples, "up", None),
+            Some(("up".into(), None)),
+            "{}: {samples:?}",
+            router.name
+        );
+        assert!(
+            number(&samples, "uptime_seconds", None).is_some(),
+            "{}",
+            router.name
+        );
+        assert!(
+            samples
+                .iter()
+                .any(|s| s.metric == "interface_rx_bytes_total"),
+            "{}",
+            router.name
+        );
+        all.extend(samples);
+    }
+    assert_eq!(Stats::get(&stats.collector_failures), 0);
+    assert_valid(&all);
+    let by = |device: &str, metric: &str| {
+        all.iter()
+            .filter(|s| s.device == DeviceRef::Name(device.into()) && s.metric == metric)
+            .count()
+    };
+    // v7 BGP sessions on the edge, PPPoE on the v6 BNG, radios on the Salzburg BNG.
+    assert!(by("vie1-edge-1", "bgp_session_state") >= 2);
+    assert!(by("vie1-edge-1", "ospf_neighbor_state") >= 1);
+    assert!(by("vie1-edge-1", "interface_speed_bps") >= 1);
+    assert!(by("vie1-edge-1", "temperature_celsius") >= 1);
+    assert!(by("vie1-bng-1", "pppoe_session_uptime_seconds") > 100);
+    assert!(by("vie1-bng-1", "queue_bytes_total") > 200);
+    assert!(by("vie1-bng-1", "netwatch_status") >= 1);
+    assert!(by("sbg1-bng-1", "wireless_signal_dbm") >= 1);
+    assert_eq!(
+        by("vie1-edge-1", "wireless_clients"),
+        0,
+        "no radios, no series"
+    );
+    // The API-SSL router was reached over TLS.
+    let tls = fleet
+        .routers()
+        .iter()
+        .find(|r| r.certificate.is_some())
+        .expect("a TLS router");
+    let up = all
+        .iter()
+        .find(|s| s.metric == "up" && s.device == DeviceRef::Name(tls.name.clone()))
+        .expect("up");
+    assert_eq!(up.labels.get("via").map(String::as_str), Some("api_ssl"));
+}
+
+#[tokio::test]
+async fn a_router_going_down_is_up_down_with_the_reason_then_up_again() {
+    let (fleet, topology) = demo_fleet().await;
+    let stats = Stats::default();
+    let name = "vie1-core-1";
+    let router = fleet.router(name).expect("router");
+    let mut poller = Poller::new(
+        target(&fleet, &topology, name, None, Duration::from_secs(10)),
+        no_backoff(),
+    );
+    let before = poller.poll(agent::poll::now(), &stats).await;
+    assert_eq!(
+        state(&before, "up", None).map(|s| s.0).as_deref(),
+        Some("up")
+    );
+    let uptime_before = number(&before, "uptime_seconds", None).expect("uptime");
+
+    let mut down = router.control.watch_down();
+    let now = routeros::sim::control::now_ms();
+    let fault = routeros::sim::Fault::parse(&format!("router-down {name} 1h"), now).expect("fault");
+    fleet.faults().inject(fault).expect("known router");
+    down.wait_for(|d| *d).await.expect("goes down");
+    let during = poller.poll(agent::poll::now(), &stats).await;
+    assert_valid(&during);
+    let (up, reason) = state(&during, "up", None).expect("up sample");
+    assert_eq!(up, "down");
+    let reason = reason.expect("a reason");
+    assert!(
+        reason.starts_with("connection lost") || reason.starts_with("connection failed"),
+        "{reason}"
+    );
+    // Only the evidence: no stale values of a router that did not answer.
+    assert_eq!(during.len(), 1);
+    assert_eq!(Stats::get(&stats.polls_failed), 1);
+
+    fleet.faults().clear(routeros::sim::control::now_ms());
+    down.wait_for(|d| !*d).await.expect("comes back");
+    let after = poller.poll(agent::poll::now(), &stats).await;
+    assert_eq!(
+        state(&after, "up", None).map(|s| s.0).as_deref(),
+        Some("up")
+    );
+    // It rebooted: uptime went down, which is how the server sees a counter reset too.
+    assert!(number(&after, "uptime_seconds", None).expect("uptime") < uptime_before);
+}
+
+#[tokio::test]
+async fn a_refused_login_is_up_down_with_the_router_s_message() {
+    let (fleet, topology) = demo_fleet().await;
+    let stats = Stats::default();
+    for name in ["vie1-edge-1", "vie1-bng-1"] {
+        // v7 (plain login) and v6 (legacy challenge).
+        let mut poller = Poller::new(
+            target(
+                &fleet,
+                &topology,
+                name,
+                Some("wrong"),
+                Duration::from_secs(10),
+            ),
+            BackoffPolicy::default(),
+        );
+        let samples = poller.poll(agent::poll::now(), &stats).await;
+        let (up, reason) = state(&samples, "up", None).expect("up");
+        assert_eq!(up, "down");
+        let reason = reason.expect("reason");
+        assert!(reason.starts_with("login refused"), "{name}: {reason}");
+        // The breaker opens at once on a refused login: the next poll does not try again
+        // (no lockout storm) and still writes the evidence, with the original reason.
+        let again = poller.poll(agent::poll::now(), &stats).await;
+        let (_, reason) = state(&again, "up", None).expect("up");
+        let reason = reason.expect("reason");
+        assert!(
+            reason.contains("circuit open") && reason.contains("refused"),
+            "{reason}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_bgp_session_that_vanishes_on_v7_is_reported_idle() {
+    let (fleet, topology) = demo_fleet().await;
+    let stats = Stats::default();
+    let name = "vie1-edge-1";
+    let mut poller = Poller::new(
+        target(&fleet, &topology, name, None, Duration::from_secs(10)),
+        no_backoff(),
+    );
+    let before = poller.poll(agent::poll::now(), &stats).await;
+    let session = before
+        .iter()
+        .find(|s| s.metric == "bgp_session_state")
+        .expect("a session")
+        .clone();
+    let instance = session.instance.clone().expect("instance");
+    let peer = instance.trim_end_matches("-1");
+    let now = routeros::sim::control::now_ms();
+    let fault =
+        routeros::sim::Fault::parse(&format!("bgp-flap {name} {peer} 10m"), now).expect("fault");
+    fleet.faults().inject(fault).expect("known peer");
+    let during = poller.poll(agent::poll::now(), &stats).await;
+    assert_valid(&during);
+    let (value, reason) =
+        state(&during, "bgp_session_state", Some(&instance)).expect("still reported");
+    assert_eq!(value, "idle");
+    assert_eq!(reason.as_deref(), Some("no longer listed by the router"));
+    let gone = during
+        .iter()
+        .find(|s| {
+            s.metric == "bgp_session_state" && s.instance.as_deref() == Some(instance.as_str())
+        })
+        .expect("sample");
+    assert_eq!(gone.labels, session.labels, "labels kept");
+}
+
+/// The buffer's default size against the demo fleet's rate: one poll of every router, each
+/// weighted by its polling interval, gives samples per second; one sealed batch of them gives
+/// bytes per sample on disk. 72 hours of that must fit in the default cap.
+#[tokio::test]
+async fn the_default_buffer_holds_72_hours_of_the_demo_fleet() {
+    let (fleet, topology) = demo_fleet().await;
+    let options = agent::fleet::FleetOptions {
+        intervals: agent::config::Intervals {
+            fast: Duration::from_secs(10),
+            medium: Duration::from_secs(60),
+            slow: Duration::from_secs(300),
+        },
+        router_password: None,
+        tls_pin_dir: None,
+        connect_timeout: Duration::from_secs(5),
+        request_timeout: Duration::from_secs(10),
+    };
+    // The intervals the demo file gives each router.
+    let configured = agent::fleet::parse(DEMO, &options).expect("demo fleet");
+    let stats = Stats::default();
+    let mut per_second = 0.0;
+    let mut all = Vec::new();
+    for router in fleet.routers() {
+        let interval = configured
+            .iter()
+            .find(|t| t.name == router.name)
+            .expect("configured")
+            .interval;
+        let mut poller = Poller::new(
+            target(&fleet, &topology, &router.name, None, interval),
+            no_backoff(),
+        );
+        let samples = poller.poll(agent::poll::now(), &stats).await;
+        per_second += samples.len() as f64 / interval.as_secs_f64();
+        all.extend(samples);
+    }
+    all.truncate(10_000);
+    let batch = telemetry::Batch {
+        batch_id: uuid::Uuid::new_v4(),
+        agent: agent::run::agent_info("pop"),
+        sent_at: agent::poll::now(),
+        samples: all.clone(),
+        events: Vec::new(),
+    };
+    let bytes = agent::seal::encode(&batch).expect("encode").len() as f64;
+    let per_sample = bytes / all.len() as f64;
+    let hours_72 = per_second * 72.0 * 3_600.0 * per_sample;
+    eprintln!(
+        "demo fleet: {per_second:.0} samples/s, {per_sample:.1} bytes/sample gzip on disk, 72 h = {:.0} MiB, default cap holds {:.0} h",
+        hours_72 / 1_048_576.0,
+        agent::config::DEFAULT_MAX_BUFFER_BYTES as f64 / (per_second * per_sample) / 3_600.0
+    );
+    assert!(hours_72 < agent::config::DEFAULT_MAX_BUFFER_BYTES as f64);
+}

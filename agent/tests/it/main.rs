@@ -1,0 +1,126 @@
+//! Integration tests: the agent against the real simulator (`routeros::sim`) and against a
+//! small real HTTP ingest server started on port 0 (`server.rs`). One file per concern.
+
+mod collect;
+mod forward;
+mod server;
+
+pub use std::sync::Arc;
+pub use std::time::Duration;
+
+pub use agent::poll::{Poller, Target};
+pub use agent::queue::Queue;
+pub use agent::stats::Stats;
+pub use routeros::session::breaker::BackoffPolicy;
+pub use routeros::sim::{Fleet, FleetOptions, Topology};
+pub use routeros::tls::{Fingerprint, TlsConfig, Verification};
+pub use routeros::ClientConfig;
+pub use telemetry::{DeviceRef, Sample, Value};
+
+pub const DEMO: &str = include_str!("../../../server/demo/isp.toml");
+
+/// The demo fleet, every router on 127.0.0.1 with a free port (tests run in parallel, and a
+/// demo simulator may be running on the real addresses).
+pub async fn demo_fleet() -> (Fleet, Topology) {
+    let topology = Topology::parse(DEMO, "isp.toml").expect("demo parses");
+    let fleet = Fleet::start(
+        &topology,
+        &FleetOptions {
+            seed: 11,
+            port: Some(0),
+            bind: Some("127.0.0.1".parse().expect("ip")),
+            ..FleetOptions::default()
+        },
+    )
+    .await
+    .expect("fleet starts");
+    (fleet, topology)
+}
+
+/// A poll target for a simulated router, with the demo credential (or `password`).
+pub fn target(
+    fleet: &Fleet,
+    topology: &Topology,
+    name: &str,
+    password: Option<&str>,
+    interval: Duration,
+) -> Target {
+    let router = fleet.router(name).expect("in fleet");
+    let credential = topology.credential.as_ref().expect("credential");
+    let mut client = ClientConfig::new(
+        router.address.ip().to_string(),
+        credential.username.clone(),
+        password.unwrap_or(&credential.password),
+    );
+    client.port = router.address.port();
+    client.connect_timeout = Duration::from_secs(2);
+    client.request_timeout = Duration::from_secs(5);
+    if let Some(cert) = &router.certificate {
+        client.tls = Some(TlsConfig {
+            verification: Verification::Pinned(Fingerprint::of(cert)),
+            server_name: None,
+        });
+    }
+    Target {
+        name: name.to_owned(),
+        device: DeviceRef::Name(name.to_owned()),
+        client,
+        interval,
+    }
+}
+
+/// Retries at once: tests drive the breaker, not the clock.
+pub fn no_backoff() -> BackoffPolicy {
+    BackoffPolicy {
+        initial: Duration::ZERO,
+        max: Duration::ZERO,
+        open_after: u32::MAX,
+        open_for: Duration::ZERO,
+    }
+}
+
+pub fn state(
+    samples: &[Sample],
+    metric: &str,
+    instance: Option<&str>,
+) -> Option<(String, Option<String>)> {
+    samples
+        .iter()
+        .find(|s| s.metric == metric && s.instance.as_deref() == instance)
+        .and_then(|s| match &s.value {
+            Value::State(v) => Some((v.clone(), s.reason.clone())),
+            Value::Number(_) => None,
+        })
+}
+
+pub fn number(samples: &[Sample], metric: &str, instance: Option<&str>) -> Option<f64> {
+    samples
+        .iter()
+        .find(|s| s.metric == metric && s.instance.as_deref() == instance)
+        .and_then(|s| match s.value {
+            Value::Number(v) => Some(v),
+            Value::State(_) => None,
+        })
+}
+
+/// Every sample passes the server's validation of the v1 contract.
+pub fn assert_valid(samples: &[Sample]) {
+    use telemetry::{validate, AgentInfo, Batch, Limits, Registry};
+    let now = agent::poll::now();
+    let batch = Batch {
+        batch_id: uuid::Uuid::new_v4(),
+        agent: AgentInfo {
+            name: "t".into(),
+            version: "0".into(),
+        },
+        sent_at: now,
+        samples: samples.to_vec(),
+        events: Vec::new(),
+    };
+    let validated = validate(batch, &Registry::v1(), now, &Limits::default()).expect("valid batch");
+    assert!(
+        validated.sample_rejections.is_empty(),
+        "{:#?}",
+        validated.sample_rejections
+    );
+}

@@ -1,0 +1,374 @@
+//! The ingest benchmark: `cargo run --release -p server --example ingest_bench`.
+//!
+//! Creates a scratch database on the server of `DATABASE_URL` (dropped at the end), serves the
+//! app on 127.0.0.1:0 in this process, and sends a fleet's samples (devices × 50 series) as
+//! gzip JSON batches of 10,000 samples with concurrent clients, end to end (HTTP → committed
+//! rows). In the same run, as baselines, it writes the same rows into the same table with
+//! binary `COPY` (what the write path uses) and with an `unnest` insert. All bodies are
+//! compressed before the clock starts. Settings: `BENCH_DEVICES` (2000), `BENCH_ROUNDS` (2,
+//! so 200,000 samples), `BENCH_CLIENTS` (4).
+
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use serde_json::{json, Value};
+use sqlx::postgres::PgPoolOptions;
+use sqlx::{Connection, PgPool};
+use time::OffsetDateTime;
+use tokio_util::sync::CancellationToken;
+
+use server::config::{Config, Source};
+use server::ingest::store::{self, SampleRows};
+
+const SERIES_PER_DEVICE: usize = 50;
+const BATCH: usize = 10_000;
+
+struct Vars(Vec<(String, String)>);
+
+impl Source for Vars {
+    fn get(&self, name: &str) -> Option<String> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    }
+}
+
+fn say(line: &str) {
+    let _ = writeln!(std::io::stdout(), "{line}");
+}
+
+fn setting(name: &str, default: usize) -> usize {
+    server::config::Env
+        .get(name)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// One device's 50 series: up, CPU, 24 interfaces × rx/tx bytes.
+fn series() -> Vec<(String, Option<String>)> {
+    let mut s = vec![
+        ("up".to_owned(), None),
+        ("cpu_load_percent".to_owned(), None),
+    ];
+    for i in 1..=24 {
+        s.push(("interface_rx_bytes_total".into(), Some(format!("ether{i}"))));
+        s.push(("interface_tx_bytes_total".into(), Some(format!("ether{i}"))));
+    }
+    debug_assert_eq!(s.len(), SERIES_PER_DEVICE);
+    s
+}
+
+fn sample(device: i64, metric: &str, instance: &Option<String>, ts: i64, n: i64) -> Value {
+    let value = match metric {
+        "up" => json!("up"),
+        "cpu_load_percent" => json!((device * 7 + n) % 100),
+        _ => json!(1_000_000_000 + n * 12_345 + device),
+    };
+    let mut s = json!({"device": device, "metric": metric, "ts": ts, "value": value});
+    if let Some(i) = instance {
+        s["instance"] = json!(i);
+    }
+    s
+}
+
+fn gzip(bytes: &[u8]) -> anyhow::Result<Vec<u8>> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    enc.write_all(bytes)?;
+    Ok(enc.finish()?)
+}
+
+/// The gzip bodies of one round: every series once at `ts`, in batches of 10,000.
+fn round_bodies(devices: &[i64], ts: i64, round: i64) -> anyhow::Result<Vec<Vec<u8>>> {
+    let all: Vec<Value> = devices
+        .iter()
+        .flat_map(|&d| {
+            series()
+                .into_iter()
+                .map(move |(m, i)| sample(d, &m, &i, ts, round))
+        })
+        .collect();
+    all.chunks(BATCH)
+        .map(|chunk| {
+            let batch = json!({
+                "batch_id": uuid::Uuid::new_v4(),
+                "agent": {"name": "bench", "version": "0"},
+                "sent_at": ts,
+                "samples": chunk,
+            });
+            gzip(&serde_json::to_vec(&batch)?)
+        })
+        .collect()
+}
+
+fn percentile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1]
+}
+
+/// Sends the bodies with `clients` concurrent clients; returns (seconds, batch latencies ms).
+async fn send_all(
+    url: &str,
+    token: &str,
+    bodies: Vec<Vec<u8>>,
+    clients: usize,
+) -> anyhow::Result<(f64, Vec<f64>)> {
+    let queue = std::sync::Arc::new(std::sync::Mutex::new(bodies));
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..clients {
+        let queue = queue.clone();
+        let url = url.to_owned();
+        let token = token.to_owned();
+        tasks.spawn(async move {
+            let client = reqwest::Client::new();
+            let mut latencies = Vec::new();
+            loop {
+                let body = queue.lock().ok().and_then(|mut q| q.pop());
+                let Some(body) = body else { break };
+                let t = Instant::now();
+                let res = client
+                    .post(&url)
+                    .bearer_auth(&token)
+                    .header("content-encoding", "gzip")
+                    .header("content-type", "application/json")
+                    .body(body)
+                    .send()
+                    .await?;
+                let status = res.status();
+                let answer: Value = res.json().await?;
+                anyhow::ensure!(status == 200, "{status}: {answer}");
+                anyhow::ensure!(
+                    answer["samples"]["rejected"] == json!({}),
+                    "rejections: {answer}"
+                );
+                latencies.push(t.elapsed().as_secs_f64() * 1000.0);
+            }
+            anyhow::Ok(latencies)
+        });
+    }
+    let mut latencies = Vec::new();
+    while let Some(done) = tasks.join_next().await {
+        latencies.extend(done??);
+    }
+    latencies.sort_by(f64::total_cmp);
+    Ok((started.elapsed().as_secs_f64(), latencies))
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let config = Config::from_env().context("configuration")?;
+    let admin_url = config.database_url()?.clone();
+    let devices_n = setting("BENCH_DEVICES", 2000);
+    let rounds = setting("BENCH_ROUNDS", 2);
+    let clients = setting("BENCH_CLIENTS", 4);
+    let db = format!("ispvm_bench_ingest_{}", std::process::id());
+    let admin = PgPool::connect(secrecy::ExposeSecret::expose_secret(&admin_url)).await?;
+    sqlx::query(&format!("create database {db}"))
+        .execute(&admin)
+        .await?;
+    let result = run(&config, &admin_url, &db, devices_n, rounds, clients).await;
+    admin.close().await;
+    // Drop the scratch database whatever happened.
+    let mut conn =
+        sqlx::PgConnection::connect(secrecy::ExposeSecret::expose_secret(&admin_url)).await?;
+    sqlx::query(&format!("drop database if exists {db} with (force)"))
+        .execute(&mut conn)
+        .await?;
+    result
+}
+
+async fn run(
+    config: &Config,
+    admin_url: &secrecy::SecretString,
+    db: &str,
+    devices_n: usize,
+    rounds: usize,
+    clients: usize,
+) -> anyhow::Result<()> {
+    let mut url = url::Url::parse(secrecy::ExposeSecret::expose_secret(admin_url))?;
+    url.set_path(db);
+    let pool = PgPoolOptions::new()
+        .max_connections(config.db_max_connections)
+        .connect(url.as_str())
+        .await?;
+    server::migrate::MIGRATOR.run(&pool).await?;
+    let tenant = server::admin::create_tenant(&pool, "Bench", "bench")
+        .await?
+        .0;
+    let site: i64 = sqlx::query_scalar(
+        "insert into site (tenant_id, name, code) values ($1, 'POP', 'POP1') returning id",
+    )
+    .bind(tenant)
+    .fetch_one(&pool)
+    .await?;
+    let devices: Vec<i64> = sqlx::query_scalar(
+        "insert into device (tenant_id, site_id, name, vendor, role, mgmt_address)
+         select $1, $2, 'r' || g, 'mikrotik', 'access', '10.0.0.1'
+         from generate_series(1, $3) g returning id",
+    )
+    .bind(tenant)
+    .bind(site)
+    .bind(devices_n as i32)
+    .fetch_all(&pool)
+    .await?;
+    let token = server::ingest::token::create(&pool, "bench", "bench").await?;
+    server::ingest::maintenance::ensure_partitions(&pool, OffsetDateTime::now_utc()).await?;
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let vars = Vars(vec![
+        ("PUBLIC_BASE_URL".into(), format!("http://{addr}")),
+        ("LOG_LEVEL".into(), "warn".into()),
+    ]);
+    let app_config = Config::from_source(&vars)?;
+    let state = server::startup::state(&app_config, pool.clone())?;
+    let router = server::startup::router(&app_config, state);
+    let shutdown = CancellationToken::new();
+    let stop = shutdown.clone();
+    tokio::spawn(async move { server::startup::serve(listener, router, stop).await });
+    let ingest_url = format!("http://{addr}{}", telemetry::INGEST_PATH);
+
+    let per_round = devices.len() * SERIES_PER_DEVICE;
+    let total = per_round * rounds;
+    say(&format!(
+        "ingest benchmark: {} devices × {SERIES_PER_DEVICE} series, {rounds} rounds = {total} samples \
+         in batches of {BATCH}, {clients} clients, pool {} connections",
+        devices.len(),
+        config.db_max_connections
+    ));
+    let now_ms = telemetry::UnixMs::from_datetime(OffsetDateTime::now_utc()).0;
+
+    // Cold: the first round creates the series.
+    let bodies = round_bodies(&devices, now_ms - 3_600_000, 0)?;
+    let bytes: usize = bodies.iter().map(Vec::len).sum();
+    let (secs, _) = send_all(&ingest_url, &token, bodies, clients).await?;
+    say(&format!(
+        "  cold (creates {per_round} series): {:.0} samples/s ({:.1} gzip bytes/sample)",
+        per_round as f64 / secs,
+        bytes as f64 / per_round as f64
+    ));
+
+    // Warm: series exist; `rounds` rounds at later timestamps.
+    let mut bodies = Vec::new();
+    for r in 0..rounds {
+        bodies.extend(round_bodies(
+            &devices,
+            now_ms - 3_000_000 + r as i64 * 10_000,
+            r as i64 + 1,
+        )?);
+    }
+    let (secs, latencies) = send_all(&ingest_url, &token, bodies, clients).await?;
+    let http_rate = total as f64 / secs;
+    say(&format!(
+        "  HTTP end to end: {http_rate:.0} samples/s ({total} in {secs:.2} s); batch latency p50 {:.0} ms, p95 {:.0} ms, p99 {:.0} ms",
+        percentile(&latencies, 0.5),
+        percentile(&latencies, 0.95),
+        percentile(&latencies, 0.99)
+    ));
+
+    // The same rows straight into the same table.
+    let ids: Vec<i64> = sqlx::query_scalar("select id from series order by id")
+        .fetch_all(&pool)
+        .await?;
+    let mut chunks = Vec::new();
+    let base = OffsetDateTime::now_utc() - time::Duration::minutes(40);
+    for r in 0..rounds {
+        let mut rows = SampleRows::default();
+        for (i, id) in ids.iter().enumerate() {
+            rows.push(
+                *id,
+                base + time::Duration::seconds(r as i64 * 10),
+                Some(1e9 + i as f64),
+                None,
+                None,
+            );
+            if rows.len() == BATCH {
+                chunks.push(std::mem::take(&mut rows));
+            }
+        }
+        if !rows.is_empty() {
+            chunks.push(rows);
+        }
+    }
+    let rows_n: usize = chunks.iter().map(SampleRows::len).sum();
+    let copy_secs = timed_writes(&pool, &chunks, clients, Method::Copy).await?;
+    let copy_rate = rows_n as f64 / copy_secs;
+    let unnest_secs = timed_writes(&pool, &chunks, clients, Method::Unnest).await?;
+    let unnest_rate = rows_n as f64 / unnest_secs;
+    say(&format!(
+        "  baseline binary COPY, {BATCH}-row chunks, {clients} connections: {copy_rate:.0} rows/s"
+    ));
+    say(&format!(
+        "  baseline unnest insert, {BATCH}-row chunks, {clients} connections: {unnest_rate:.0} rows/s"
+    ));
+    let raw_bytes: i64 = sqlx::query_scalar(
+        "select sum(pg_total_relation_size(c.oid))::int8 from pg_inherits i
+         join pg_class c on c.oid = i.inhrelid where i.inhparent = 'sample'::regclass",
+    )
+    .fetch_one(&pool)
+    .await?;
+    let raw_rows: i64 = sqlx::query_scalar("select count(*) from sample")
+        .fetch_one(&pool)
+        .await?;
+    let bytes_per_sample = raw_bytes as f64 / raw_rows as f64;
+    say(&format!(
+        "  raw storage: {bytes_per_sample:.1} bytes/sample with indexes ({raw_rows} rows)"
+    ));
+    say(&serde_json::to_string(&json!({
+        "samples_per_s": http_rate.round(),
+        "copy_baseline_per_s": copy_rate.round(),
+        "unnest_baseline_per_s": unnest_rate.round(),
+        "ratio": (http_rate / copy_rate * 100.0).round() / 100.0,
+        "p50_ms": percentile(&latencies, 0.5).round(),
+        "p95_ms": percentile(&latencies, 0.95).round(),
+        "bytes_per_sample_raw": (bytes_per_sample * 10.0).round() / 10.0,
+    }))?);
+    shutdown.cancel();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    pool.close().await;
+    Ok(())
+}
+
+#[derive(Clone, Copy)]
+enum Method {
+    Copy,
+    Unnest,
+}
+
+/// Writes the chunks with `parallel` connections, each chunk in its own transaction; seconds.
+async fn timed_writes(
+    pool: &PgPool,
+    chunks: &[SampleRows],
+    parallel: usize,
+    method: Method,
+) -> anyhow::Result<f64> {
+    let queue = std::sync::Arc::new(std::sync::Mutex::new(chunks.to_vec()));
+    let started = Instant::now();
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..parallel {
+        let queue = queue.clone();
+        let pool = pool.clone();
+        tasks.spawn(async move {
+            loop {
+                let chunk = queue.lock().ok().and_then(|mut q| q.pop());
+                let Some(rows) = chunk else { break };
+                let mut tx = pool.begin().await?;
+                match method {
+                    Method::Copy => store::copy_samples(&mut tx, &rows).await?,
+                    Method::Unnest => store::insert_samples(&mut *tx, &rows).await?,
+                };
+                tx.commit().await?;
+            }
+            anyhow::Ok(())
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done??;
+    }
+    Ok(started.elapsed().as_secs_f64())
+}

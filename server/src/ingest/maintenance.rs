@@ -1,0 +1,163 @@
+//! The telemetry store's background work: raw partitions created ahead, rollups, and retention
+//! (whole raw partitions dropped; old rollup rows and batch ids deleted). Each job is a
+//! function tests call with their own `now`; [`spawn`] runs them under the server's
+//! cancellation token. Single-writer jobs take a Postgres advisory lock, so replicas are safe.
+
+use anyhow::Context;
+use sqlx::PgPool;
+use std::time::Duration as StdDuration;
+use time::{Duration, OffsetDateTime};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use super::rollup;
+use crate::config::TelemetryConfig;
+
+/// Days of raw partitions kept ready before today (the replay window is 7 days).
+const PARTITIONS_BEHIND: i64 = 7;
+/// Days of raw partitions created ahead of today.
+pub const PARTITIONS_AHEAD: i64 = 2;
+/// Batch ids are kept a day longer than the replay window: a retry older than that would be
+/// rejected as too_old anyway.
+const BATCH_ID_RETENTION: Duration = Duration::days(8);
+const RETENTION_LOCK_KEY: i64 = 0x6973_7076_6d00_0002;
+
+/// Creates the raw partitions from 7 days back to [`PARTITIONS_AHEAD`] days ahead of `now`.
+pub async fn ensure_partitions(pool: &PgPool, now: OffsetDateTime) -> anyhow::Result<i32> {
+    let today = now.to_offset(time::UtcOffset::UTC).date();
+    super::store::ensure_partitions(
+        pool,
+        today - Duration::days(PARTITIONS_BEHIND),
+        today + Duration::days(PARTITIONS_AHEAD),
+    )
+    .await
+    .context("create raw partitions")
+}
+
+/// What one retention run removed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RetentionReport {
+    pub dropped_partitions: Vec<String>,
+    pub deleted_1m: u64,
+    pub deleted_1h: u64,
+    pub deleted_batches: u64,
+}
+
+/// Applies the retention settings at `now`. Raw partitions go only once the 1m rollup has
+/// passed them. `None` when another process holds the lock.
+pub async fn retention_once(
+    pool: &PgPool,
+    settings: &TelemetryConfig,
+    now: OffsetDateTime,
+) -> anyhow::Result<Option<RetentionReport>> {
+    let mut tx = pool.begin().await.context("begin retention")?;
+    let locked = sqlx::query_scalar!(
+        r#"select pg_try_advisory_xact_lock($1) as "locked!""#,
+        RETENTION_LOCK_KEY
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .context("take the retention lock")?;
+    if !locked {
+        return Ok(None);
+    }
+    let days = |n: u32| Duration::days(i64::from(n));
+    let raw_cutoff = now - days(settings.retention_raw_days);
+    let rolled = sqlx::query_scalar!("select rolled_to from rollup_watermark where tier = '1m'")
+        .fetch_optional(&mut *tx)
+        .await
+        .context("read the 1m watermark")?;
+    let raw_cutoff = rolled.map_or(raw_cutoff, |r| r.min(raw_cutoff));
+    let dropped_partitions: Vec<String> = sqlx::query_scalar!(
+        r#"select name as "name!" from telemetry_drop_raw_partitions($1) as name"#,
+        raw_cutoff
+    )
+    .fetch_all(&mut *tx)
+    .await
+    .context("drop old raw partitions")?;
+    let deleted_1m = sqlx::query!(
+        "delete from sample_1m where bucket < $1",
+        now - days(settings.retention_1m_days)
+    )
+    .execute(&mut *tx)
+    .await
+    .context("delete old 1m rollups")?
+    .rows_affected();
+    let deleted_1h = sqlx::query!(
+        "delete from sample_1h where bucket < $1",
+        now - days(settings.retention_1h_days)
+    )
+    .execute(&mut *tx)
+    .await
+    .context("delete old 1h rollups")?
+    .rows_affected();
+    let deleted_batches = sqlx::query!(
+        "delete from ingest_batch where received_at < $1",
+        now - BATCH_ID_RETENTION
+    )
+    .execute(&mut *tx)
+    .await
+    .context("delete old batch ids")?
+    .rows_affected();
+    tx.commit().await.context("commit retention")?;
+    Ok(Some(RetentionReport {
+        dropped_partitions,
+        deleted_1m,
+        deleted_1h,
+        deleted_batches,
+    }))
+}
+
+/// The telemetry loops of `serve`: rollups every 30 s; partitions and retention hourly (and
+/// at start).
+pub fn spawn(
+    tasks: &mut JoinSet<(&'static str, anyhow::Result<()>)>,
+    pool: PgPool,
+    settings: TelemetryConfig,
+    shutdown: CancellationToken,
+) {
+    let rollup_pool = pool.clone();
+    let stop = shutdown.clone();
+    tasks.spawn(async move {
+        let result = crate::background::every(StdDuration::from_secs(30), stop, || async {
+            if let Some(report) =
+                rollup::rollup_once(&rollup_pool, OffsetDateTime::now_utc()).await?
+            {
+                tracing::debug!(
+                    rows_1m = report.rows[0],
+                    rows_1h = report.rows[1],
+                    rows_1d = report.rows[2],
+                    dirty_1m = report.dirty_buckets[0],
+                    "rolled up telemetry"
+                );
+            }
+            Ok(())
+        })
+        .await;
+        ("telemetry-rollup", result)
+    });
+    tasks.spawn(async move {
+        let result = crate::background::every(StdDuration::from_secs(3600), shutdown, || async {
+            let now = OffsetDateTime::now_utc();
+            let created = ensure_partitions(&pool, now).await?;
+            if created > 0 {
+                tracing::info!(created, "created raw sample partitions");
+            }
+            if let Some(report) = retention_once(&pool, &settings, now).await? {
+                if !report.dropped_partitions.is_empty()
+                    || report.deleted_1m + report.deleted_1h > 0
+                {
+                    tracing::info!(
+                        dropped = report.dropped_partitions.join(","),
+                        deleted_1m = report.deleted_1m,
+                        deleted_1h = report.deleted_1h,
+                        "applied telemetry retention"
+                    );
+                }
+            }
+            Ok(())
+        })
+        .await;
+        ("telemetry-maintenance", result)
+    });
+}
