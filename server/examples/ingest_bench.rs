@@ -244,7 +244,7 @@ async fn run(
     let now_ms = telemetry::UnixMs::from_datetime(OffsetDateTime::now_utc()).0;
 
     // Cold: the first round creates the series.
-    let bodies = round_bodies(&devices, now_ms - 3_600_000, 0)?;
+    let bodies = round_bodies(&devices, now_ms - 55_000, 0)?;
     let bytes: usize = bodies.iter().map(Vec::len).sum();
     let (secs, _) = send_all(&ingest_url, &token, bodies, clients).await?;
     say(&format!(
@@ -253,12 +253,13 @@ async fn run(
         bytes as f64 / per_round as f64
     ));
 
-    // Warm: series exist; `rounds` rounds at later timestamps.
+    // Warm: series exist; `rounds` rounds at later timestamps. All timestamps are under a
+    // minute old, as a live fleet's are (older ones would also mark rollup buckets dirty).
     let mut bodies = Vec::new();
     for r in 0..rounds {
         bodies.extend(round_bodies(
             &devices,
-            now_ms - 3_000_000 + r as i64 * 10_000,
+            now_ms - 45_000 + r as i64 * 1_000,
             r as i64 + 1,
         )?);
     }

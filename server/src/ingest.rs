@@ -14,11 +14,12 @@ pub mod histogram;
 pub mod maintenance;
 pub mod receive;
 pub mod rollup;
+mod series;
 pub mod store;
 pub mod token;
 pub mod write;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -45,6 +46,8 @@ pub struct IngestState {
     /// Days whose raw partition is known to exist (they are dropped only when far older than
     /// the replay window, so the cache cannot go stale for days a batch may write).
     pub partitions: Arc<Mutex<HashSet<time::Date>>>,
+    /// Series ids by (device, metric, instance); see `series.rs`.
+    series_cache: Arc<Mutex<HashMap<series::Key, series::Known>>>,
 }
 
 impl IngestState {
@@ -58,6 +61,7 @@ impl IngestState {
             cardinality: telemetry::CardinalityLimits::default(),
             permit_wait: Duration::from_secs(1),
             partitions: Arc::new(Mutex::new(HashSet::new())),
+            series_cache: Arc::new(Mutex::new(HashMap::new())),
         }
     }
 }

@@ -3,31 +3,24 @@
 //! one transaction: the batch row (idempotency), the samples by `COPY`, the dirty rollup
 //! buckets of late samples, the events.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use anyhow::Context;
 use time::{Duration, OffsetDateTime};
 
 use telemetry::{
-    AcceptedSample, DeviceRef, EventDetail, IngestResponse, MetricKind, RejectReason, Validated,
-    Value,
+    DeviceRef, EventDetail, IngestResponse, MetricKind, RejectReason, Validated, Value,
 };
 
-use super::store::{self, BatchRow, EventRows, NewSeries, SampleRows, TokenOwner};
+use super::series::{key_of, resolve_series, Key};
+use super::store::{self, BatchRow, EventRows, SampleRows, TokenOwner};
 use super::IngestState;
-
-/// `last_seen` is advanced when it is this much behind: often enough to spot dead series,
-/// rarely enough that the series table is not rewritten with every batch.
-const LAST_SEEN_GRANULARITY: Duration = Duration::HOUR;
 
 /// Samples older than this (by the server's clock) may fall in a minute the rollup job has
 /// already rolled up (it stays [`super::rollup::LAG`] behind), so their minute is marked dirty.
 /// The gap between the two (2 minutes) is what a batch's transaction and the replicas' clock
 /// skew may take without a late sample being missed.
 pub const DIRTY_AFTER: Duration = Duration::MINUTE;
-
-/// A series key: (device id, metric, instance or "").
-type Key = (i64, &'static str, String);
 
 /// Writes a validated batch for the agent; answers `duplicate` if its id was accepted before.
 pub async fn write_batch(
@@ -149,197 +142,6 @@ async fn resolve_devices(
         }
     }
     Ok(found)
-}
-
-fn key_of(devices: &HashMap<DeviceRef, i64>, a: &AcceptedSample) -> Option<Key> {
-    let device = *devices.get(&a.sample.device)?;
-    Some((
-        device,
-        a.spec.name,
-        a.sample.instance.clone().unwrap_or_default(),
-    ))
-}
-
-/// What the batch says about one series: its time span and its newest labels.
-struct Seen {
-    first: OffsetDateTime,
-    last: OffsetDateTime,
-    labels: Option<String>,
-}
-
-/// Series ids for every accepted sample's key: existing ones looked up, new ones created (or
-/// refused as `too_many_series` on a device at its limit; those samples are rejected).
-async fn resolve_series(
-    state: &IngestState,
-    tenant_id: i64,
-    devices: &HashMap<DeviceRef, i64>,
-    batch: &mut Validated,
-) -> anyhow::Result<HashMap<Key, i64>> {
-    let mut seen: BTreeMap<Key, Seen> = BTreeMap::new();
-    let mut newest_ts: HashMap<Key, i64> = HashMap::new();
-    for a in &batch.samples {
-        let Some(key) = key_of(devices, a) else {
-            continue;
-        };
-        let at = a.sample.ts.to_datetime().context("a validated timestamp")?;
-        let labels = (!a.sample.labels.is_empty())
-            .then(|| serde_json::to_string(&a.sample.labels))
-            .transpose()
-            .context("encode labels")?;
-        let newest = newest_ts.entry(key.clone()).or_insert(i64::MIN);
-        let entry = seen.entry(key).or_insert(Seen {
-            first: at,
-            last: at,
-            labels: None,
-        });
-        entry.first = entry.first.min(at);
-        entry.last = entry.last.max(at);
-        // Labels: the newest sample that carries them wins.
-        if labels.is_some() && a.sample.ts.0 >= *newest {
-            *newest = a.sample.ts.0;
-            entry.labels = labels;
-        }
-    }
-    if seen.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let (device_ids, metrics, instances) = columns(seen.keys());
-    let existing = store::find_series(&state.pool, &device_ids, &metrics, &instances)
-        .await
-        .context("look up series")?;
-    let mut ids: HashMap<Key, i64> = HashMap::with_capacity(seen.len());
-    let (mut touch_ids, mut touch_seen, mut touch_labels) = (Vec::new(), Vec::new(), Vec::new());
-    for row in existing {
-        let Some(spec) = state.registry.get(&row.metric) else {
-            continue;
-        };
-        let key = (row.device_id, spec.name, row.instance);
-        if let Some(s) = seen.get(&key) {
-            let changed = s.labels.as_ref().filter(|l| !same_json(l, &row.labels));
-            if changed.is_some() || s.last - row.last_seen > LAST_SEEN_GRANULARITY {
-                touch_ids.push(row.id);
-                touch_seen.push(s.last);
-                touch_labels.push(changed.cloned());
-            }
-        }
-        ids.insert(key, row.id);
-    }
-    if !touch_ids.is_empty() {
-        store::touch_series(&state.pool, &touch_ids, &touch_seen, &touch_labels)
-            .await
-            .context("update series")?;
-    }
-
-    let missing: Vec<&Key> = seen.keys().filter(|k| !ids.contains_key(*k)).collect();
-    if !missing.is_empty() {
-        let mut device_list: Vec<i64> = missing.iter().map(|k| k.0).collect();
-        device_list.dedup();
-        let mut counts: HashMap<i64, i64> = store::series_counts(&state.pool, &device_list)
-            .await
-            .context("count series")?
-            .into_iter()
-            .collect();
-        let mut new = NewSeries::default();
-        let mut refused: HashMap<Key, String> = HashMap::new();
-        for key in missing {
-            let n = counts.entry(key.0).or_insert(0);
-            match state
-                .cardinality
-                .admit_new_series(key.0, u32::try_from(*n).unwrap_or(u32::MAX))
-            {
-                Ok(()) => {
-                    *n += 1;
-                    let s = &seen[key];
-                    new.device_ids.push(key.0);
-                    new.metrics.push(key.1.to_owned());
-                    new.instances.push(key.2.clone());
-                    new.labels
-                        .push(s.labels.clone().unwrap_or_else(|| "{}".to_owned()));
-                    new.first_seen.push(s.first);
-                    new.last_seen.push(s.last);
-                }
-                Err(e) => {
-                    refused.insert(key.clone(), e.to_string());
-                }
-            }
-        }
-        if !new.device_ids.is_empty() {
-            for (id, device_id, metric, instance) in
-                store::insert_series(&state.pool, tenant_id, &new)
-                    .await
-                    .context("insert series")?
-            {
-                if let Some(spec) = state.registry.get(&metric) {
-                    ids.insert((device_id, spec.name, instance), id);
-                }
-            }
-            // Those a concurrent batch created between the lookup and the insert.
-            let raced: Vec<Key> = (0..new.device_ids.len())
-                .map(|i| {
-                    (
-                        new.device_ids[i],
-                        registry_name(state, &new.metrics[i]),
-                        new.instances[i].clone(),
-                    )
-                })
-                .filter(|k| !ids.contains_key(k))
-                .collect();
-            if !raced.is_empty() {
-                let (d, m, i) = columns(raced.iter());
-                for row in store::find_series(&state.pool, &d, &m, &i)
-                    .await
-                    .context("look up raced series")?
-                {
-                    ids.insert(
-                        (
-                            row.device_id,
-                            registry_name(state, &row.metric),
-                            row.instance,
-                        ),
-                        row.id,
-                    );
-                }
-            }
-        }
-        if !refused.is_empty() {
-            batch.reject_samples(|a| {
-                let key = key_of(devices, a)?;
-                let message = refused.get(&key)?;
-                Some((
-                    RejectReason::TooManySeries,
-                    format!("sample {}: {message}", a.index),
-                ))
-            });
-        }
-    }
-    Ok(ids)
-}
-
-fn registry_name(state: &IngestState, metric: &str) -> &'static str {
-    state.registry.get(metric).map(|s| s.name).unwrap_or("")
-}
-
-fn columns<'a>(keys: impl Iterator<Item = &'a Key>) -> (Vec<i64>, Vec<String>, Vec<String>) {
-    let mut d = Vec::new();
-    let mut m = Vec::new();
-    let mut i = Vec::new();
-    for k in keys {
-        d.push(k.0);
-        m.push(k.1.to_owned());
-        i.push(k.2.clone());
-    }
-    (d, m, i)
-}
-
-/// Two JSON texts hold the same value (PostgreSQL's jsonb text differs from serde_json's).
-fn same_json(a: &str, b: &str) -> bool {
-    match (
-        serde_json::from_str::<serde_json::Value>(a),
-        serde_json::from_str::<serde_json::Value>(b),
-    ) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
-    }
 }
 
 /// The (series, minute) pairs that late samples touched, as parallel columns.

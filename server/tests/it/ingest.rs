@@ -635,3 +635,191 @@ async fn a_saturated_writer_answers_429_with_retry_after(pool: PgPool) {
     assert_eq!(first.await.expect("first"), 200);
     assert_eq!(count(&f.app.pool, "ingest_batch").await, 1);
 }
+
+type Buckets = Vec<(i64, OffsetDateTime, i64, f64, f64, f64, f64)>;
+
+/// Every tier's rows against a brute-force aggregation of the raw rows.
+async fn assert_rollups_match_raw(pool: &PgPool) {
+    for (table, width) in [
+        ("sample_1m", "1 minute"),
+        ("sample_1h", "1 hour"),
+        ("sample_1d", "1 day"),
+    ] {
+        let brute: Buckets = sqlx::query_as(
+            "select series_id, date_bin($1::interval, at, timestamptz '2000-01-01 00:00:00+00') as b,
+                    count(*), min(value), max(value), sum(value),
+                    (array_agg(value order by at desc))[1]
+             from sample where value is not null group by 1, 2 order by 1, 2",
+        )
+        .bind(width)
+        .fetch_all(pool)
+        .await
+        .expect("brute force");
+        let rolled: Buckets = sqlx::query_as(&format!(
+            "select series_id, bucket, count::int8, min, max, sum, last from {table} order by 1, 2"
+        ))
+        .fetch_all(pool)
+        .await
+        .expect("rollup");
+        assert!(!brute.is_empty(), "{table}");
+        assert_eq!(rolled, brute, "{table}");
+        // The histogram holds every sample once, under the key SQL and Rust agree on.
+        let bad: i64 = sqlx::query_scalar(&format!(
+            "select count(*) from {table} r
+             where (select sum(c) from unnest(r.hist_counts) c) <> r.count
+                or r.hist_keys <> (select array_agg(distinct telemetry_hist_key(s.value) order by telemetry_hist_key(s.value))
+                                   from sample s
+                                   where s.series_id = r.series_id and s.value is not null
+                                     and date_bin($1::interval, s.at, timestamptz '2000-01-01 00:00:00+00') = r.bucket)"
+        ))
+        .bind(width)
+        .fetch_one(pool)
+        .await
+        .expect("histograms");
+        assert_eq!(bad, 0, "{table} histograms");
+    }
+    let values = [-72.5, -0.25, 0.0, 1e-6, 0.5, 1.0, 12.7, 95.0, 1e9, 9.2e18];
+    for v in values {
+        let sql: i16 = sqlx::query_scalar("select telemetry_hist_key($1)")
+            .bind(v)
+            .fetch_one(pool)
+            .await
+            .expect("key");
+        assert_eq!(sql, server::ingest::histogram::key(v), "{v}");
+    }
+}
+
+#[sqlx::test(migrator = "server::migrate::MIGRATOR")]
+async fn rollups_equal_a_brute_force_aggregation_with_late_data(pool: PgPool) {
+    use rand::{Rng, SeedableRng};
+    let f = setup(pool, &[]).await;
+    let now = OffsetDateTime::now_utc();
+    // Three hours two days ago, so every tier rolls them; whole-number values keep sums exact.
+    let start = ms(now - Duration::days(2) - Duration::hours(3));
+    let window_ms = 3 * 3_600_000;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(6);
+    let mut used = std::collections::HashSet::new();
+    let mut samples = |n: usize| {
+        let mut out = Vec::new();
+        while out.len() < n {
+            let probe = rng.gen_range(0..5);
+            let ts = start + rng.gen_range(0..window_ms);
+            if used.insert((probe, ts)) {
+                out.push(json!({"device": f.core, "metric": "probe_rtt_ms",
+                                "instance": format!("icmp:10.0.0.{probe}"),
+                                "ts": ts, "value": rng.gen_range(0..500)}));
+            }
+        }
+        Value::Array(out)
+    };
+    let first = samples(3000);
+    let late = samples(1000);
+    f.post(&batch("4c1e6a4e-0000-4000-8000-000000000010", first))
+        .await;
+    rollup::rollup_once(&f.app.pool, now)
+        .await
+        .expect("rollup")
+        .expect("lock");
+    assert_rollups_match_raw(&f.app.pool).await;
+    f.post(&batch("4c1e6a4e-0000-4000-8000-000000000011", late))
+        .await;
+    let report = rollup::rollup_once(&f.app.pool, now)
+        .await
+        .expect("rollup")
+        .expect("lock");
+    assert!(report.dirty_buckets[0] > 0, "{report:?}");
+    assert_rollups_match_raw(&f.app.pool).await;
+}
+
+#[sqlx::test(migrator = "server::migrate::MIGRATOR")]
+async fn the_cli_prints_a_token_once_that_the_route_accepts(pool: PgPool) {
+    let f = setup(pool, &[]).await;
+    let url = crate::database_url(&f.app.pool);
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_ispvm"))
+            .args(args)
+            .env_clear()
+            .env("DATABASE_URL", &url)
+            .output()
+            .expect("run ispvm");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, out, err) = run(&[
+        "agent",
+        "token",
+        "create",
+        "--tenant",
+        "isp-a",
+        "--name",
+        "pop-south",
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    let token = out.trim().rsplit(' ').next().expect("token").to_owned();
+    assert!(token.starts_with("ispvm_"), "{out}");
+    let stored: i64 =
+        sqlx::query_scalar("select count(*) from ingest_token where name = 'pop-south'")
+            .fetch_one(&f.app.pool)
+            .await
+            .expect("count");
+    assert_eq!(stored, 1);
+    let body = serde_json::to_vec(&batch(
+        "4c1e6a4e-0000-4000-8000-000000000020",
+        json!([{"device": f.core, "metric": "cpu_load_percent", "ts": now_ms(), "value": 1}]),
+    ))
+    .expect("json");
+    assert_eq!(f.post_raw(Some(&token), None, body).await.status(), 200);
+
+    let (code, _, err) = run(&[
+        "agent",
+        "token",
+        "create",
+        "--tenant",
+        "isp-a",
+        "--name",
+        "pop-south",
+    ]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("already has a live token"), "{err}");
+    let (code, _, err) = run(&[
+        "agent", "token", "create", "--tenant", "nope", "--name", "x",
+    ]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("no tenant with the slug `nope`"), "{err}");
+}
+
+#[sqlx::test(migrator = "server::migrate::MIGRATOR")]
+async fn the_newest_labels_win_and_series_are_reused(pool: PgPool) {
+    let f = setup(pool, &[]).await;
+    let ts = now_ms() - 30_000;
+    let up = |ts: i64, via: &str| json!({"device": f.core, "metric": "up", "ts": ts, "value": "up", "labels": {"via": via}});
+    f.post(&batch(
+        "4c1e6a4e-0000-4000-8000-000000000030",
+        json!([up(ts, "api"), up(ts + 1000, "rest")]),
+    ))
+    .await;
+    let labels = || async {
+        sqlx::query_scalar::<_, Value>("select labels from series where metric = 'up'")
+            .fetch_one(&f.app.pool)
+            .await
+            .expect("labels")
+    };
+    assert_eq!(labels().await, json!({"via": "rest"}));
+    // The series id comes from the cache now; a label change still reaches the table.
+    f.post(&batch(
+        "4c1e6a4e-0000-4000-8000-000000000031",
+        json!([up(ts + 2000, "api_ssl")]),
+    ))
+    .await;
+    assert_eq!(labels().await, json!({"via": "api_ssl"}));
+    f.post(&batch(
+        "4c1e6a4e-0000-4000-8000-000000000032",
+        json!([up(ts + 3000, "api_ssl")]),
+    ))
+    .await;
+    assert_eq!(count(&f.app.pool, "series").await, 1);
+    assert_eq!(count(&f.app.pool, "sample").await, 4);
+}
