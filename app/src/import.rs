@@ -354,6 +354,9 @@ struct Rows {
     devices: HashMap<String, i64>,
     profiles: HashMap<String, i64>,
     seen: HashMap<String, u64>,
+    /// Time zones checked so far: `pg_timezone_names` builds its list on every call (about
+    /// 25 ms), so each distinct zone of a file is asked once.
+    zones: HashMap<String, bool>,
 }
 
 impl Rows {
@@ -372,6 +375,7 @@ impl Rows {
             devices: HashMap::new(),
             profiles: HashMap::new(),
             seen: HashMap::new(),
+            zones: HashMap::new(),
         };
         match kind {
             ImportKind::Sites => {}
@@ -446,7 +450,15 @@ impl Rows {
                 }
                 .validate()?;
                 self.once(rec.line, &site.code, "site code")?;
-                if !db::timezone_exists(&mut *conn, &site.timezone).await? {
+                let known = match self.zones.get(&site.timezone) {
+                    Some(known) => *known,
+                    None => {
+                        let known = db::timezone_exists(&mut *conn, &site.timezone).await?;
+                        self.zones.insert(site.timezone.clone(), known);
+                        known
+                    }
+                };
+                if !known {
                     return Err(Step::Row(Failure::at(
                         "timezone",
                         format!("unknown time zone \"{}\"", site.timezone),

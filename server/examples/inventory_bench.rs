@@ -11,6 +11,8 @@
 //!    `downstream`. Baseline in the same run: `downstream` alone on the loaded graph.
 //!
 //! Settings: `BENCH_SITES` (50), `BENCH_DEVICES_PER_SITE` (100).
+//!
+//! Figures and how to read them: docs/benchmarks.md.
 
 use std::io::Write;
 use std::time::{Duration, Instant};
@@ -157,12 +159,9 @@ async fn run(admin_url: &secrecy::SecretString, db: &str) -> anyhow::Result<()> 
             .bind(tenant.0)
             .fetch_all(&pool)
             .await?;
-    let picks: Vec<i64> = ids
-        .iter()
-        .step_by((ids.len() / 200).max(1))
-        .copied()
-        .take(200)
-        .collect();
+    // Every 23rd device: a step prime to the 100 devices of a site, so the picks cover every
+    // role (cores, aggregation routers with access routers below them, access routers).
+    let picks: Vec<i64> = ids.iter().step_by(23).copied().take(200).collect();
     let (mut end_to_end, mut load_only, mut downstream_only) = (vec![], vec![], vec![]);
     let mut largest = 0;
     for id in &picks {

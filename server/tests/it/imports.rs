@@ -121,6 +121,23 @@ async fn a_clean_file_is_previewed_then_applied_whole(pool: PgPool) {
     let again = upload(&app, &c, "sites", SITES.as_bytes().to_vec()).await;
     let d = detail(&app, &c, again).await;
     assert_eq!(d["unchanged_rows"], 2, "{d}");
+    // A time zone is checked once per file, and an unknown one fails every row that names it.
+    let zones =
+        "code,name,timezone\nX1,Mars One,Mars/Base\nX2,Mars Two,Mars/Base\nX3,Linz,Europe/Vienna\n";
+    let id = upload(&app, &c, "sites", zones.as_bytes().to_vec()).await;
+    let d = detail(&app, &c, id).await;
+    let lines: Vec<(i64, &str)> = d["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| {
+            (
+                e["line"].as_i64().unwrap_or(0),
+                e["column"].as_str().unwrap_or("-"),
+            )
+        })
+        .collect();
+    assert_eq!(lines, [(2, "timezone"), (3, "timezone")], "{d}");
     // An edited row is an update.
     let edited = SITES.replace("Wien Interxion", "Wien Interxion 2");
     let d = import(&app, &c, "sites", &edited).await;
