@@ -88,15 +88,25 @@ pub fn decode(bytes: &[u8]) -> Result<&str, String> {
         return Err("the file is UTF-16; save it as UTF-8 (in Excel: \"CSV UTF-8\")".to_owned());
     }
     let bytes = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes);
-    std::str::from_utf8(bytes).map_err(|err| {
+    let line_at = |at: usize| 1 + bytes[..at].iter().filter(|b| **b == b'\n').count();
+    let text = std::str::from_utf8(bytes).map_err(|err| {
         let at = err.valid_up_to();
-        let line = 1 + bytes[..at].iter().filter(|b| **b == b'\n').count();
         format!(
-            "the file is not UTF-8 (line {line}, byte {}); save it as UTF-8 (in Excel: \"CSV \
+            "the file is not UTF-8 (line {}, byte {}); save it as UTF-8 (in Excel: \"CSV \
              UTF-8\")",
+            line_at(at),
             at + 1
         )
-    })
+    })?;
+    // A NUL is valid UTF-8 but no text column can hold it: a binary file, or a broken export.
+    if let Some(at) = bytes.iter().position(|b| *b == 0) {
+        return Err(format!(
+            "the file holds a NUL byte (line {}, byte {}): it is not a text CSV file",
+            line_at(at),
+            at + 1
+        ));
+    }
+    Ok(text)
 }
 
 /// One data row: its line in the file and its values by column (absent optional columns are
@@ -669,6 +679,8 @@ mod tests {
         // Latin-1 "ö" on line 2.
         let err = decode(b"code,name\nVIE1,Wien H\xF6he\n").expect_err("latin-1");
         assert!(err.contains("not UTF-8 (line 2, byte 22)"), "{err}");
+        let err = decode(b"code,name\nVIE1,Wien\0\n").expect_err("nul");
+        assert!(err.contains("NUL byte (line 2, byte 20)"), "{err}");
     }
 
     #[test]

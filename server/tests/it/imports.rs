@@ -222,6 +222,7 @@ async fn unusable_files_are_rejected_whole_and_kept(pool: PgPool) {
             "not UTF-8 (line 2",
         ),
         (b"\xFF\xFEc\x00o\x00".to_vec(), "UTF-16"),
+        (b"code,name\nVIE1,Wien\0\n".to_vec(), "NUL byte (line 2"),
         (b"code,name\n".to_vec(), "no rows"),
         (
             vec![b'x'; 6 * 1024 * 1024],
@@ -237,7 +238,7 @@ async fn unusable_files_are_rejected_whole_and_kept(pool: PgPool) {
     }
     assert_eq!(
         count(&app.pool, "inventory_import").await,
-        6,
+        7,
         "every upload is kept"
     );
     let sizes: Vec<(i64, bool)> =
@@ -251,7 +252,7 @@ async fn unusable_files_are_rejected_whole_and_kept(pool: PgPool) {
         "a file that is not UTF-8 is not stored as text"
     );
     assert_eq!(
-        sizes[5],
+        sizes[6],
         (6 * 1024 * 1024, false),
         "the size of a file too large"
     );
@@ -272,7 +273,7 @@ async fn unusable_files_are_rejected_whole_and_kept(pool: PgPool) {
         .await
         .expect("upload");
     assert_eq!(res.status(), 422);
-    assert_eq!(count(&app.pool, "inventory_import").await, 6);
+    assert_eq!(count(&app.pool, "inventory_import").await, 7);
 }
 
 #[sqlx::test(migrator = "server::migrate::MIGRATOR")]
