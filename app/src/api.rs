@@ -12,6 +12,7 @@ pub mod imports;
 pub mod links;
 pub mod services;
 pub mod sites;
+pub mod telemetry;
 pub mod users;
 
 #[cfg(feature = "ssr")]

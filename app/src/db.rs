@@ -14,6 +14,7 @@ pub mod login_attempts;
 pub mod services;
 pub mod sites;
 pub mod summary;
+pub mod telemetry;
 pub mod tenants;
 pub mod topology;
 pub mod users;

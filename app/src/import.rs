@@ -1,17 +1,25 @@
 //! CSV import and export of the inventory (server only).
 //!
-//! One file holds one kind of object ([`ImportKind`]): sites, devices, interfaces or links,
-//! imported in that order since each refers to the ones before by name (a device's `site` is a
-//! site code; an interface's and a link's devices are device names). The formats are
-//! [`format`]; an export is a valid import of the same kind.
+//! One file holds one kind of object ([`ImportKind`]): sites, devices, interfaces, links,
+//! redundancy groups, customers or services, imported in that order since each refers to the
+//! ones before by name (a device's `site` is a site code; an interface's and a link's devices
+//! are device names; a group's members and a service's dependencies are lists of references,
+//! [`refs`]; a service's customer is an account id). The formats are [`format`]; an export is
+//! a valid import of the same kind.
 //!
 //! A file is read whole ([`decode`], [`read`]): it must be UTF-8 (a BOM is fine), have a header
 //! naming known columns, and at most [`MAX_ROWS`] rows. Then [`run`] applies every row inside
 //! the caller's transaction, each row in its own savepoint, so that one bad row is reported
 //! with its line and column while the others are still checked. A dry run is the same run
 //! rolled back; applying commits only when no row failed (all or nothing). Rows are upserts by
-//! their natural key (site code, device name, device + interface name, link ends + kind), so
-//! re-importing an export changes nothing.
+//! their natural key (site code, device name, device + interface name, link ends + kind, group
+//! name, customer account id, service name), so re-importing an export changes nothing. A
+//! group's members and a service's dependencies are replaced by the cell's list.
+//!
+//! Services are read in two passes: first every row's fields, then every row's dependencies,
+//! so that a service may depend on one further down the file.
+
+pub mod refs;
 
 use std::collections::HashMap;
 
@@ -19,11 +27,14 @@ use sqlx::{Connection, PgConnection};
 
 use crate::db;
 use crate::error::AppError;
+use crate::model::customer::{unknown_timezone, CustomerForm};
 use crate::model::device::{DeviceForm, DeviceId, InterfaceKind, InterfaceRole};
+use crate::model::group::{GroupForm, Member};
 use crate::model::import::{
     ImportKind, PreviewRow, RowAction, RowError, PREVIEW_ROWS, SHOWN_ERRORS,
 };
 use crate::model::link::LinkForm;
+use crate::model::service::{DependencyKind, ServiceForm, ServiceId};
 use crate::model::site::SiteForm;
 use crate::model::text_field;
 use crate::model::user::TenantId;
@@ -77,6 +88,34 @@ pub fn format(kind: ImportKind) -> Format {
         ImportKind::Links => Format {
             required: &["a_device", "b_device", "kind"],
             optional: &["a_interface", "b_interface", "upstream", "capacity_mbps"],
+        },
+        ImportKind::Groups => Format {
+            required: &["name", "rule"],
+            optional: &["k", "description", "members"],
+        },
+        ImportKind::Customers => Format {
+            required: &["account_id", "name"],
+            optional: &[
+                "contact_name",
+                "contact_email",
+                "contact_phone",
+                "timezone",
+                "sla_target",
+            ],
+        },
+        ImportKind::Services => Format {
+            required: &["name", "kind"],
+            optional: &[
+                "customer",
+                "access_device",
+                "access_interface",
+                "pppoe_username_pattern",
+                "sla_target",
+                "business_hours",
+                "provider",
+                "enabled",
+                "depends_on",
+            ],
         },
     }
 }
@@ -227,7 +266,8 @@ pub struct Outcome {
     pub error_count: i64,
     /// The first [`PREVIEW_ROWS`] rows' actions.
     pub preview: Vec<PreviewRow>,
-    /// A problem of the rows taken together (an upstream cycle), which fails the file.
+    /// A problem of the rows taken together (an upstream cycle, a group rule its members
+    /// cannot meet), which fails the file.
     pub file_error: Option<String>,
 }
 
@@ -278,6 +318,8 @@ fn column_of(field: &str) -> &str {
         "snmp_profile_id" => "snmp_profile",
         "a_device_id" => "a_device",
         "b_device_id" => "b_device",
+        "customer_id" => "customer",
+        "access_device_id" => "access_device",
         other => other,
     }
 }
@@ -296,16 +338,20 @@ pub async fn run(
     for err in &table.errors {
         out.error(err.clone());
     }
-    let mut rows = Rows::load(&mut *conn, tenant, kind).await?;
-    if kind == ImportKind::Links {
+    let topology = matches!(kind, ImportKind::Links | ImportKind::Groups);
+    if topology {
+        // Taken before the names are read, so that they cannot change under the run.
         db::links::lock_topology(&mut *conn, tenant).await?;
     }
+    let mut rows = Rows::load(&mut *conn, tenant, kind).await?;
+    // Rows done, reported once the services' second pass has had its say.
+    let mut done = Vec::new();
     for rec in &table.records {
         let mut savepoint = conn.begin().await?;
         match rows.apply(&mut savepoint, tenant, kind, rec).await {
             Ok((key, action)) => {
                 savepoint.commit().await?;
-                out.done(rec.line, key, action);
+                done.push((rec.line, key, action));
             }
             Err(Step::Row(f)) => {
                 savepoint.rollback().await?;
@@ -318,8 +364,23 @@ pub async fn run(
             Err(Step::Fault(err)) => return Err(err),
         }
     }
-    if kind == ImportKind::Links && !out.failed() {
-        // The rows together must still form a dependency DAG; the graph names the cycle.
+    let deps = rows.dependencies(&mut *conn, tenant).await?;
+    for (line, key, action) in done {
+        match deps.get(&line) {
+            Some(Err(f)) => out.error(RowError {
+                line,
+                column: f.column.clone(),
+                message: f.message.clone(),
+            }),
+            Some(Ok(true)) if action == RowAction::Unchanged => {
+                out.done(line, key, RowAction::Update);
+            }
+            _ => out.done(line, key, action),
+        }
+    }
+    if topology && !out.failed() {
+        // The rows together must still form a dependency DAG whose groups' rules their members
+        // can meet; the graph names what is wrong.
         if let Err(err) = db::topology::load(&mut *conn, tenant).await {
             match err {
                 AppError::Invalid { reason, .. } => out.file_error = Some(reason),
@@ -363,11 +424,28 @@ struct Rows {
     sites: HashMap<String, i64>,
     devices: HashMap<String, i64>,
     profiles: HashMap<String, i64>,
+    /// Customers by account id.
+    customers: HashMap<String, i64>,
+    /// What list cells may name (groups' members, services' dependencies).
+    names: refs::Names,
     seen: HashMap<String, u64>,
     /// Time zones checked so far: `pg_timezone_names` builds its list on every call (about
     /// 25 ms), so each distinct zone of a file is asked once.
     zones: HashMap<String, bool>,
+    /// Services written by the first pass, whose dependencies the second pass sets.
+    pending: Vec<Pending>,
 }
+
+/// A service row's dependencies, as its `depends_on` cell lists them.
+struct Pending {
+    line: u64,
+    service: ServiceId,
+    refs: Vec<refs::Ref>,
+}
+
+/// What the second pass did to each pending row, by line: whether its dependencies changed,
+/// or why they could not be set.
+type DependencyResults = HashMap<u64, Result<bool, Failure>>;
 
 impl Rows {
     async fn load(
@@ -384,8 +462,11 @@ impl Rows {
             sites: HashMap::new(),
             devices: HashMap::new(),
             profiles: HashMap::new(),
+            customers: HashMap::new(),
+            names: refs::Names::default(),
             seen: HashMap::new(),
             zones: HashMap::new(),
+            pending: Vec::new(),
         };
         match kind {
             ImportKind::Sites => {}
@@ -396,8 +477,143 @@ impl Rows {
             ImportKind::Interfaces | ImportKind::Links => {
                 rows.devices = lower(db::devices::names(&mut *conn, tenant).await?);
             }
+            ImportKind::Customers => {}
+            ImportKind::Groups | ImportKind::Services => {
+                rows.devices = lower(db::devices::names(&mut *conn, tenant).await?);
+                rows.names.devices = rows.devices.clone();
+                rows.names.links = db::links::ends(&mut *conn, tenant).await?;
+                if kind == ImportKind::Services {
+                    rows.customers = lower(db::customers::accounts(&mut *conn, tenant).await?);
+                    rows.names.groups = lower(db::groups::names(&mut *conn, tenant).await?);
+                }
+            }
         }
         Ok(rows)
+    }
+
+    /// Whether the database knows the time zone, asked once per distinct zone of a file.
+    async fn zone_known(&mut self, conn: &mut PgConnection, zone: &str) -> Result<bool, Step> {
+        if let Some(known) = self.zones.get(zone) {
+            return Ok(*known);
+        }
+        let known = db::timezone_exists(&mut *conn, zone).await?;
+        self.zones.insert(zone.to_owned(), known);
+        Ok(known)
+    }
+
+    /// A list cell's references resolved to ids, or the first that names nothing.
+    fn resolve(
+        &self,
+        column: &str,
+        list: &[refs::Ref],
+    ) -> Result<Vec<(DependencyKind, i64)>, Step> {
+        list.iter()
+            .map(|r| {
+                self.names
+                    .resolve(r)
+                    .map(|id| (r.kind(), id))
+                    .map_err(|message| Step::Row(Failure::at(column, message)))
+            })
+            .collect()
+    }
+
+    /// The services' second pass: each pending row's dependencies become its `depends_on`
+    /// list, each row in a savepoint. Dependencies no longer listed are removed from every row
+    /// first, so that a file which turns a dependency around is not taken for a cycle; then the
+    /// missing ones are added through the service form's own checks (the tenant's objects
+    /// only, no cycle between services, which names both).
+    async fn dependencies(
+        &mut self,
+        conn: &mut PgConnection,
+        tenant: TenantId,
+    ) -> Result<DependencyResults, AppError> {
+        let mut results = DependencyResults::new();
+        if self.pending.is_empty() {
+            return Ok(results);
+        }
+        self.names.services = db::services::names(&mut *conn, tenant)
+            .await?
+            .into_iter()
+            .map(|(id, n)| (n.to_lowercase(), id))
+            .collect();
+        let pending = std::mem::take(&mut self.pending);
+        let mut missing = Vec::new();
+        for p in &pending {
+            let mut savepoint = conn.begin().await?;
+            match self.unlist(&mut savepoint, tenant, p).await {
+                Ok((removed, add)) => {
+                    savepoint.commit().await?;
+                    results.insert(p.line, Ok(removed));
+                    missing.push((p, add));
+                }
+                Err(Step::Row(f)) => {
+                    savepoint.rollback().await?;
+                    results.insert(p.line, Err(f));
+                }
+                Err(Step::Fault(err)) => return Err(err),
+            }
+        }
+        for (p, add) in missing {
+            if add.is_empty() {
+                continue;
+            }
+            let mut savepoint = conn.begin().await?;
+            let mut added = Ok(());
+            for (kind, target) in add {
+                added = db::services::dependencies::add(
+                    &mut savepoint,
+                    tenant,
+                    p.service,
+                    kind,
+                    target,
+                )
+                .await
+                .map(drop)
+                .map_err(blame("depends_on"));
+                if added.is_err() {
+                    break;
+                }
+            }
+            match added {
+                Ok(()) => {
+                    savepoint.commit().await?;
+                    results.insert(p.line, Ok(true));
+                }
+                Err(Step::Row(f)) => {
+                    savepoint.rollback().await?;
+                    results.insert(p.line, Err(f));
+                }
+                Err(Step::Fault(err)) => return Err(err),
+            }
+        }
+        Ok(results)
+    }
+
+    /// Resolves a pending row's list and removes the dependencies it no longer holds. Returns
+    /// whether any was removed, and the ones to add.
+    async fn unlist(
+        &self,
+        conn: &mut PgConnection,
+        tenant: TenantId,
+        p: &Pending,
+    ) -> Result<(bool, Vec<(DependencyKind, i64)>), Step> {
+        let wanted = self.resolve("depends_on", &p.refs)?;
+        let have: Vec<(DependencyKind, i64)> =
+            db::services::dependencies::list(&mut *conn, tenant, p.service)
+                .await?
+                .iter()
+                .map(|d| (d.kind(), d.target_id()))
+                .collect();
+        let mut removed = false;
+        for (kind, target) in &have {
+            if !wanted.contains(&(*kind, *target)) {
+                db::services::dependencies::remove(&mut *conn, tenant, p.service, *kind, *target)
+                    .await?;
+                removed = true;
+            }
+        }
+        let add = wanted.into_iter().filter(|w| !have.contains(w)).collect();
+        Ok((removed, add))
     }
 
     fn once(&mut self, line: u64, key: &str, what: &str) -> Result<(), Step> {
@@ -460,15 +676,7 @@ impl Rows {
                 }
                 .validate()?;
                 self.once(rec.line, &site.code, "site code")?;
-                let known = match self.zones.get(&site.timezone) {
-                    Some(known) => *known,
-                    None => {
-                        let known = db::timezone_exists(&mut *conn, &site.timezone).await?;
-                        self.zones.insert(site.timezone.clone(), known);
-                        known
-                    }
-                };
-                if !known {
+                if !self.zone_known(&mut *conn, &site.timezone).await? {
                     return Err(Step::Row(Failure::at(
                         "timezone",
                         format!("unknown time zone \"{}\"", site.timezone),
@@ -531,20 +739,7 @@ impl Rows {
                     "" => InterfaceRole::Other,
                     r => r.parse()?,
                 };
-                let speed = match rec.get("speed_mbps") {
-                    "" => None,
-                    s => Some(
-                        s.parse::<i64>()
-                            .ok()
-                            .filter(|v| (1..=10_000_000).contains(v))
-                            .ok_or_else(|| {
-                                Step::Row(Failure::at(
-                                    "speed_mbps",
-                                    "must be a whole number of Mbit/s, 1 to 10000000",
-                                ))
-                            })?,
-                    ),
-                };
+                let speed = crate::model::device::mbps("speed_mbps", rec.get("speed_mbps"))?;
                 let action = db::devices::upsert_interface(
                     &mut *conn,
                     tenant,
@@ -601,7 +796,152 @@ impl Rows {
                 let action = db::links::upsert(&mut *conn, tenant, &link, a_if, b_if).await?;
                 Ok((key, action))
             }
+            ImportKind::Groups => self.group(conn, tenant, rec).await,
+            ImportKind::Customers => {
+                let customer = CustomerForm {
+                    name: rec.get("name"),
+                    account_id: rec.get("account_id"),
+                    contact_name: rec.get("contact_name"),
+                    contact_email: rec.get("contact_email"),
+                    contact_phone: rec.get("contact_phone"),
+                    timezone: rec.get("timezone"),
+                    sla_target: rec.get("sla_target"),
+                }
+                .validate()?;
+                self.once(rec.line, &customer.account_id, "account id")?;
+                if !self.zone_known(&mut *conn, &customer.timezone).await? {
+                    return Err(unknown_timezone("timezone").into());
+                }
+                let action = db::customers::upsert(&mut *conn, tenant, &customer).await?;
+                Ok((customer.account_id, action))
+            }
+            ImportKind::Services => self.service(conn, tenant, rec).await,
         }
+    }
+
+    /// A group row: the group's fields, then its members replaced by the `members` list. The
+    /// caller holds the topology lock and checks the graph after the rows.
+    async fn group(
+        &mut self,
+        conn: &mut PgConnection,
+        tenant: TenantId,
+        rec: &Record,
+    ) -> Result<(String, RowAction), Step> {
+        let group = GroupForm {
+            name: rec.get("name").to_owned(),
+            rule: rec.get("rule").to_owned(),
+            k: rec.get("k").to_owned(),
+            description: rec.get("description").to_owned(),
+        }
+        .validate()?;
+        let list = refs::parse(rec.get("members"))
+            .map_err(|message| Step::Row(Failure::at("members", message)))?;
+        if let Some(other) = list
+            .iter()
+            .find(|r| !matches!(r.kind(), DependencyKind::Device | DependencyKind::Link))
+        {
+            return Err(Step::Row(Failure::at(
+                "members",
+                format!(
+                    "a group's members are devices and links, not a {}",
+                    other.kind()
+                ),
+            )));
+        }
+        let wanted: Vec<Member> = self
+            .resolve("members", &list)?
+            .into_iter()
+            .map(|(kind, id)| match kind {
+                DependencyKind::Link => Member::Link(id),
+                _ => Member::Device(id),
+            })
+            .collect();
+        self.once(rec.line, &group.name, "group name")?;
+        let (id, mut action) = db::groups::upsert(&mut *conn, tenant, &group).await?;
+        let have = db::groups::members(&mut *conn, tenant, id).await?;
+        let mut changed = false;
+        for (row, member) in &have {
+            if !wanted.contains(member) {
+                db::groups::remove_member(&mut *conn, tenant, id, *row).await?;
+                changed = true;
+            }
+        }
+        for member in wanted {
+            if !have.iter().any(|(_, m)| *m == member) {
+                db::groups::add_member(&mut *conn, tenant, id, member)
+                    .await
+                    .map_err(blame("members"))?;
+                changed = true;
+            }
+        }
+        if changed && action == RowAction::Unchanged {
+            action = RowAction::Update;
+        }
+        Ok((group.name, action))
+    }
+
+    /// A service row's fields, checked by the service form and written; its dependencies wait
+    /// for the second pass ([`Rows::dependencies`]).
+    async fn service(
+        &mut self,
+        conn: &mut PgConnection,
+        tenant: TenantId,
+        rec: &Record,
+    ) -> Result<(String, RowAction), Step> {
+        let customer_id = match rec.get("customer") {
+            "" => String::new(),
+            account => self
+                .customers
+                .get(&account.to_lowercase())
+                .map(i64::to_string)
+                .ok_or_else(|| {
+                    Step::Row(Failure::at(
+                        "customer",
+                        format!(
+                            "no customer with account id \"{account}\" (import customers first)"
+                        ),
+                    ))
+                })?,
+        };
+        let access_device_id = match rec.get("access_device") {
+            "" => String::new(),
+            name => self.device("access_device", name)?.to_string(),
+        };
+        let service = ServiceForm {
+            name: rec.get("name"),
+            kind: rec.get("kind"),
+            customer_id: &customer_id,
+            access_device_id: &access_device_id,
+            access_interface: rec.get("access_interface"),
+            pppoe_username_pattern: rec.get("pppoe_username_pattern"),
+            sla_target: rec.get("sla_target"),
+            business_hours: rec.get("business_hours"),
+            provider: rec.get("provider"),
+            enabled: flag(rec, "enabled", true)?.is_some(),
+        }
+        .validate()?;
+        let list = refs::parse(rec.get("depends_on"))
+            .map_err(|message| Step::Row(Failure::at("depends_on", message)))?;
+        self.once(rec.line, &service.name, "service name")?;
+        let interface = db::services::resolve_refs(&mut *conn, tenant, &service).await?;
+        let (id, action) = db::services::upsert(&mut *conn, tenant, &service, interface).await?;
+        self.pending.push(Pending {
+            line: rec.line,
+            service: id,
+            refs: list,
+        });
+        Ok((service.name, action))
+    }
+}
+
+/// Blames a form's error on one CSV column (the dependency and member checks name their
+/// `target_id` field).
+fn blame(column: &'static str) -> impl Fn(AppError) -> Step {
+    move |err| match err {
+        AppError::Invalid { reason, .. } | AppError::Conflict { reason, .. } => {
+            Step::Row(Failure::at(column, reason))
+        }
+        other => other.into(),
     }
 }
 
@@ -657,6 +997,9 @@ pub async fn export(
         ImportKind::Devices => db::devices::export(&mut *conn, tenant).await?,
         ImportKind::Interfaces => db::devices::export_interfaces(&mut *conn, tenant).await?,
         ImportKind::Links => db::links::export(&mut *conn, tenant).await?,
+        ImportKind::Groups => db::groups::export(&mut *conn, tenant).await?,
+        ImportKind::Customers => db::customers::export(&mut *conn, tenant).await?,
+        ImportKind::Services => db::services::export(&mut *conn, tenant).await?,
     };
     write(kind, &rows)
 }

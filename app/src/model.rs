@@ -12,6 +12,7 @@ pub mod service;
 pub mod site;
 pub mod sla;
 pub mod summary;
+pub mod telemetry;
 pub mod user;
 
 /// A closed set of values that travels as a lowercase string (forms, JSON, database columns):

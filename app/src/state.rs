@@ -7,6 +7,7 @@ use time::Duration;
 
 use crate::auth::throttle::ThrottlePolicy;
 use crate::crypto::MasterKey;
+use crate::db::topology::GraphCache;
 use crate::error::AppError;
 
 #[derive(Clone, Debug)]
@@ -17,6 +18,8 @@ pub struct AppState {
     /// The key credential secrets are sealed with (`ENCRYPTION_MASTER_KEY_FILE`), checked against
     /// the database at start-up; `None` when unset (credentials then cannot be used).
     pub secrets: Option<Arc<MasterKey>>,
+    /// Each tenant's dependency graph, reloaded when its inventory changed.
+    pub graphs: GraphCache,
 }
 
 impl AppState {

@@ -3,15 +3,17 @@
 // redirects):
 //   - "Add a site", then two devices at it, then an uplink between them from the second
 //     device's page; the site's server-drawn topology shows both devices and the link;
-//   - a device with a bad management address is refused on that field and nothing is added.
+//   - a device with a bad management address is refused on that field and nothing is added;
+//   - a link edited in place from its row's "Edit": a bad capacity is refused on its field,
+//     then a good one is saved and shown, and the edit form closes.
 // Names carry a per-run suffix: the database outlives a single test.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
 import {
-  TEST_TIMEOUT, launchBrowser, openPage, signInAsAdmin, submitInMode, uniqueName, waitForMatch,
-  withPage,
+  TEST_TIMEOUT, launchBrowser, openPage, signInAsAdmin, submitInMode, uniqueName, waitForHydration,
+  waitForMatch, withPage,
 } from './support.mjs';
 
 let browser;
@@ -46,6 +48,17 @@ async function createDevice(page, js, site, { name, role, address }) {
   const [, id] = await waitForMatch(page, DEVICE_PAGE);
   await page.locator('h1', { hasText: name }).waitFor();
   return id;
+}
+
+async function addUplink(page, js, deviceId, upstreamId, capacity) {
+  await openPage(page, js, `/inventory/devices/${deviceId}`, '#add-link-form');
+  await page.locator('#link-a-device').selectOption(upstreamId);
+  await page.locator('#link-a-interface').fill('sfp-sfpplus1');
+  await page.locator('#link-b-interface').fill('ether1');
+  await page.locator('#link-kind').selectOption('physical');
+  await page.locator('#link-capacity').fill(capacity);
+  await submitInMode(page, js, '#add-link-form');
+  await waitForMatch(page, DEVICE_PAGE);
 }
 
 for (const js of [true, false]) {
@@ -87,6 +100,49 @@ for (const js of [true, false]) {
         }
         assert.equal(await svg.locator('line.link').count(), 1, 'the uplink is drawn');
         assert.equal((await page.locator('#site-devices').textContent()).trim(), '2 devices');
+      }));
+
+    test(`${mode}: a link's capacity is edited in place`, { timeout: TEST_TIMEOUT }, (t) =>
+      withPage(browser, t, { js }, async (page) => {
+        await signInAsAdmin(page, { js });
+        const code = uniqueName(js ? 'e' : 'f').slice(0, 16);
+        const site = await createSite(page, js, `E2E edit ${code}`, code);
+        const core = { name: uniqueName('core'), role: 'core', address: '10.254.0.1' };
+        const access = { name: uniqueName('acc'), role: 'access', address: '10.254.0.2' };
+        const coreId = await createDevice(page, js, site, core);
+        const accessId = await createDevice(page, js, site, access);
+        await addUplink(page, js, accessId, coreId, '1000');
+        const linkRow = page.locator('#links-table tbody tr', { hasText: core.name });
+        await linkRow.locator('td', { hasText: '1000 Mbit/s' }).waitFor();
+
+        // "Edit" is a plain link: the page again, with the link's form filled in.
+        await linkRow.locator('a.edit').click();
+        await page.waitForURL((url) => url.searchParams.has('edit_link'));
+        const form = page.locator('#edit-link-form');
+        await form.waitFor();
+        if (js) await waitForHydration(page);
+        assert.equal(await page.locator('#edit-link-a-device').inputValue(), coreId);
+        assert.equal(await page.locator('#edit-link-b-device').inputValue(), accessId);
+        assert.equal(await page.locator('#edit-link-capacity').inputValue(), '1000');
+        assert.equal(await page.locator('#edit-link-upstream').isChecked(), true);
+
+        await page.locator('#edit-link-capacity').fill('fast');
+        await submitInMode(page, js, '#edit-link-form');
+        const error = page.locator('#edit-link-form p.notice.error');
+        await error.waitFor();
+        assert.match((await error.textContent()).trim(), /^capacity_mbps: must be a whole number of Mbit\/s/);
+        assert.equal(await page.locator('#edit-link-capacity').getAttribute('aria-invalid'), 'true');
+
+        await page.locator('#edit-link-capacity').fill('2500');
+        await submitInMode(page, js, '#edit-link-form');
+        await page.waitForURL((url) => DEVICE_PAGE.test(url.pathname) && !url.searchParams.has('edit_link'));
+        await linkRow.locator('td', { hasText: '2500 Mbit/s' }).waitFor();
+        assert.equal(await page.locator('#edit-link-form').count(), 0, 'the edit form is closed');
+        const cells = (await linkRow.locator('td').allTextContents()).map((s) => s.trim());
+        assert.deepEqual(cells.slice(0, 4), [
+          `${core.name} sfp-sfpplus1 → ${access.name} ether1`, 'physical', '2500 Mbit/s',
+          'uplink (this device depends on it)',
+        ]);
       }));
 
     test(`${mode}: a bad management address is refused on its field`, { timeout: TEST_TIMEOUT }, (t) =>

@@ -22,6 +22,7 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 use tower_sessions_sqlx_store::PostgresStore;
 
 use app::auth::throttle::ThrottlePolicy;
+use app::db::topology::GraphCache;
 use app::state::{AppState, AuthSettings};
 
 use crate::config::Config;
@@ -63,6 +64,7 @@ pub fn state(config: &Config, pool: PgPool) -> anyhow::Result<AppState> {
             .site_addr(config.listen_addr)
             .build(),
         secrets: config.encryption_master_key.clone(),
+        graphs: GraphCache::default(),
     })
 }
 

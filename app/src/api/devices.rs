@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use crate::error::AppError;
 use crate::model::device::{
-    DeviceChoices, DeviceDetail, DeviceFilter, DeviceForm, DeviceImpact, DeviceRow,
+    DeviceChoices, DeviceDetail, DeviceFilter, DeviceForm, DeviceImpact, DeviceRow, InterfaceForm,
 };
 use crate::model::Page;
 
@@ -66,6 +66,16 @@ pub async fn add_interface(
     ssr::add_interface(device_id, name, kind, speed_mbps, role).await
 }
 
+/// Changes an interface's name, kind, speed and role; the interface must be the device's.
+#[server(prefix = "/api", endpoint = "update_interface")]
+pub async fn update_interface(
+    device_id: i64,
+    id: i64,
+    form: InterfaceForm,
+) -> Result<(), AppError> {
+    ssr::update_interface(device_id, id, form).await
+}
+
 #[server(prefix = "/api", endpoint = "delete_interface")]
 pub async fn delete_interface(device_id: i64, id: i64) -> Result<(), AppError> {
     ssr::delete_interface(device_id, id).await
@@ -80,10 +90,10 @@ mod ssr {
     use crate::error::AppError;
     use crate::model::device::{
         DeviceChoices, DeviceDetail, DeviceFilter, DeviceForm, DeviceId, DeviceImpact, DeviceRow,
-        InterfaceId, InterfaceKind, InterfaceRole,
+        InterfaceForm, InterfaceId,
     };
     use crate::model::site::SiteId;
-    use crate::model::{page_number, text_field, Page, PER_PAGE};
+    use crate::model::{page_number, Page, PER_PAGE};
 
     pub async fn list_devices(filter: DeviceFilter) -> Result<Page<DeviceRow>, AppError> {
         let (state, me) = staff_caller().await?;
@@ -151,7 +161,7 @@ mod ssr {
         let mut conn = state.pool.acquire().await?;
         // Also proves the device is the caller's: the graph holds only their devices.
         db::devices::name(&mut *conn, me.tenant_id, DeviceId(id)).await?;
-        let graph = db::topology::load(&mut conn, me.tenant_id).await?;
+        let graph = state.graphs.get(&mut conn, me.tenant_id).await?;
         let device = topology::DeviceId(id);
         let named =
             |obj: topology::Object, id: i64| (id, graph.name(obj).unwrap_or_default().to_owned());
@@ -254,53 +264,65 @@ mod ssr {
         role: String,
     ) -> Result<(), AppError> {
         let (state, me) = admin_caller().await?;
-        let name = text_field("name", &name, 1, 100)?;
-        let kind: InterfaceKind = if kind.trim().is_empty() {
-            InterfaceKind::Ethernet
-        } else {
-            kind.parse()?
-        };
-        let role: InterfaceRole = if role.trim().is_empty() {
-            InterfaceRole::Other
-        } else {
-            role.parse()?
-        };
-        let speed_mbps = match speed_mbps.trim() {
-            "" => None,
-            raw => Some(
-                raw.parse::<i64>()
-                    .ok()
-                    .filter(|s| (1..=10_000_000).contains(s))
-                    .ok_or_else(|| {
-                        AppError::invalid(
-                            "speed_mbps",
-                            "must be a whole number of Mbit/s, 1 to 10000000",
-                        )
-                    })?,
-            ),
-        };
+        let input = InterfaceForm {
+            name,
+            kind,
+            speed_mbps,
+            role,
+        }
+        .validate()?;
         let mut tx = state.pool.begin().await?;
         let device = db::devices::name(&mut *tx, me.tenant_id, DeviceId(device_id)).await?;
         let id = db::devices::add_interface(
             &mut *tx,
             me.tenant_id,
             DeviceId(device_id),
-            &name,
-            kind,
-            speed_mbps,
-            role,
+            &input.name,
+            input.kind,
+            input.speed_mbps,
+            input.role,
         )
-        .await
-        .map_err(|err| match err {
-            AppError::Conflict { reason, .. } => AppError::conflict("name", reason),
-            other => other,
-        })?;
+        .await?;
         audit(
             &mut *tx,
             &me,
             "interface.created",
-            &format!("{device} {name}"),
+            &format!("{device} {}", input.name),
             json!({ "device_id": device_id, "interface_id": id.0 }),
+        )
+        .await?;
+        tx.commit().await?;
+        leptos_axum::redirect(&format!("/inventory/devices/{device_id}"));
+        Ok(())
+    }
+
+    pub async fn update_interface(
+        device_id: i64,
+        id: i64,
+        form: InterfaceForm,
+    ) -> Result<(), AppError> {
+        let (state, me) = admin_caller().await?;
+        let input = form.validate()?;
+        let mut tx = state.pool.begin().await?;
+        // Links name interfaces: a rename must not interleave with a link being saved.
+        db::links::lock_topology(&mut tx, me.tenant_id).await?;
+        let device = db::devices::name(&mut *tx, me.tenant_id, DeviceId(device_id)).await?;
+        let before = db::devices::update_interface(
+            &mut *tx,
+            me.tenant_id,
+            DeviceId(device_id),
+            InterfaceId(id),
+            &input,
+        )
+        .await?;
+        audit(
+            &mut *tx,
+            &me,
+            "interface.updated",
+            &format!("{device} {}", input.name),
+            json!({ "device_id": device_id, "interface_id": id, "name_before": before,
+                    "kind": input.kind.as_str(), "speed_mbps": input.speed_mbps,
+                    "role": input.role.as_str() }),
         )
         .await?;
         tx.commit().await?;

@@ -9,6 +9,7 @@ use sqlx::{PgConnection, PgExecutor};
 use crate::db::{found, like_pattern, rfc3339, violated_constraint};
 use crate::error::AppError;
 use crate::model::customer::{Customer, CustomerId, CustomerInput, CustomerRow};
+use crate::model::import::RowAction;
 use crate::model::service::Choice;
 use crate::model::sla::SlaTarget;
 use crate::model::user::TenantId;
@@ -229,6 +230,93 @@ pub async fn delete(
     .execute(&mut *conn)
     .await?;
     Ok(name)
+}
+
+/// Every customer of the tenant as (id, account id), without a limit, for lookups by account
+/// id (CSV import of services).
+pub async fn accounts(
+    db: impl PgExecutor<'_>,
+    tenant: TenantId,
+) -> Result<Vec<(i64, String)>, AppError> {
+    let rows = sqlx::query!(
+        "select id, account_id from customer where tenant_id = $1",
+        tenant.0
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.id, r.account_id)).collect())
+}
+
+/// Inserts the customer, or updates the one with its account id (case-insensitively);
+/// `Unchanged` when nothing differs.
+pub async fn upsert(
+    db: impl PgExecutor<'_>,
+    tenant: TenantId,
+    c: &CustomerInput,
+) -> Result<RowAction, AppError> {
+    let inserted = sqlx::query_scalar!(
+        r#"insert into customer as c (tenant_id, name, account_id, contact_name, contact_email,
+                                      contact_phone, timezone, sla_target)
+           values ($1, $2, $3, $4, $5, $6, $7, $8::bigint::numeric / 1000)
+           on conflict (tenant_id, lower(account_id)) do update
+              set name = excluded.name, account_id = excluded.account_id,
+                  contact_name = excluded.contact_name, contact_email = excluded.contact_email,
+                  contact_phone = excluded.contact_phone, timezone = excluded.timezone,
+                  sla_target = excluded.sla_target, updated_at = now()
+              where (c.name, c.account_id, c.contact_name, c.contact_email, c.contact_phone,
+                     c.timezone, c.sla_target)
+                    is distinct from (excluded.name, excluded.account_id, excluded.contact_name,
+                    excluded.contact_email, excluded.contact_phone, excluded.timezone,
+                    excluded.sla_target)
+           returning (xmax = 0) as "inserted!""#,
+        tenant.0,
+        c.name,
+        c.account_id,
+        c.contact_name,
+        c.contact_email,
+        c.contact_phone,
+        c.timezone,
+        c.sla_target.map(SlaTarget::thousandths)
+    )
+    .fetch_optional(db)
+    .await
+    .map_err(conflict)?;
+    Ok(RowAction::of_upsert(inserted))
+}
+
+/// Every customer in the CSV format's column order (`import::format(Customers)`), by
+/// account id.
+pub async fn export(
+    db: impl PgExecutor<'_>,
+    tenant: TenantId,
+) -> Result<Vec<Vec<String>>, AppError> {
+    let rows = sqlx::query!(
+        r#"select account_id, name, contact_name, contact_email, contact_phone, timezone,
+                  (sla_target * 1000)::bigint as sla_thousandths
+           from customer where tenant_id = $1 order by lower(account_id)"#,
+        tenant.0
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let sla = r
+                .sla_thousandths
+                .and_then(SlaTarget::from_thousandths)
+                .map(|t| t.to_string())
+                .unwrap_or_default();
+            vec![
+                r.account_id,
+                r.name,
+                r.contact_name,
+                r.contact_email,
+                r.contact_phone,
+                r.timezone,
+                sla,
+            ]
+        })
+        .collect())
 }
 
 fn conflict(err: sqlx::Error) -> AppError {

@@ -7,8 +7,8 @@ use sqlx::{PgConnection, PgExecutor};
 use crate::db::{found, like_pattern, parse_column, violated_constraint};
 use crate::error::AppError;
 use crate::model::device::{
-    DeviceDetail, DeviceId, DeviceInput, DeviceRole, DeviceRow, InterfaceId, InterfaceKind,
-    InterfaceRole, InterfaceRow,
+    DeviceDetail, DeviceId, DeviceInput, DeviceRole, DeviceRow, InterfaceId, InterfaceInput,
+    InterfaceKind, InterfaceRole, InterfaceRow,
 };
 use crate::model::import::RowAction;
 use crate::model::site::SiteId;
@@ -171,17 +171,62 @@ pub async fn choices(
     Ok(rows.into_iter().map(|r| (r.id, r.name)).collect())
 }
 
+/// Inserts a device. Its name must be new in the tenant (any case): a taken name is a conflict
+/// on the name field.
 pub async fn insert(
     db: impl PgExecutor<'_>,
     tenant: TenantId,
     d: &DeviceInput,
 ) -> Result<DeviceId, AppError> {
-    sqlx::query_scalar!(
-        r#"insert into device (tenant_id, site_id, name, vendor, model, role, mgmt_address,
+    write(db, tenant, d, OnTakenName::Refuse)
+        .await?
+        .map(|(id, _)| id)
+        .ok_or_else(|| AppError::conflict("name", "another device already has this name"))
+}
+
+/// What [`write`] does with a device whose name is already the tenant's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OnTakenName {
+    /// Leave it alone and return no row (a form creating a device).
+    Refuse,
+    /// Update it to these fields (a CSV import, keyed by name).
+    Update,
+}
+
+/// The one insert statement of [`insert`] and [`upsert`]. Returns the id and whether the row was
+/// inserted; no row when the name was taken and either `Refuse` was asked or nothing differs.
+async fn write(
+    db: impl PgExecutor<'_>,
+    tenant: TenantId,
+    d: &DeviceInput,
+    taken: OnTakenName,
+) -> Result<Option<(DeviceId, bool)>, AppError> {
+    let row = sqlx::query!(
+        r#"insert into device as d (tenant_id, site_id, name, vendor, model, role, mgmt_address,
                   api_port, api_tls, rest_port, snmp_version, credential_profile_id,
                   snmp_profile_id, polling_profile, tags, enabled)
            values ($1, $2, $3, $4, $5, $6, $7::text::inet, $8, $9, $10, $11, $12, $13, $14, $15, $16)
-           returning id"#,
+           on conflict (tenant_id, lower(name)) do update
+              set site_id = excluded.site_id, name = excluded.name, vendor = excluded.vendor,
+                  model = excluded.model, role = excluded.role,
+                  mgmt_address = excluded.mgmt_address, api_port = excluded.api_port,
+                  api_tls = excluded.api_tls, rest_port = excluded.rest_port,
+                  snmp_version = excluded.snmp_version,
+                  credential_profile_id = excluded.credential_profile_id,
+                  snmp_profile_id = excluded.snmp_profile_id,
+                  polling_profile = excluded.polling_profile, tags = excluded.tags,
+                  enabled = excluded.enabled, updated_at = now()
+              where $17
+                and (d.site_id, d.name, d.vendor, d.model, d.role, d.mgmt_address, d.api_port,
+                     d.api_tls, d.rest_port, d.snmp_version, d.credential_profile_id,
+                     d.snmp_profile_id, d.polling_profile, d.tags, d.enabled)
+                    is distinct from
+                    (excluded.site_id, excluded.name, excluded.vendor, excluded.model,
+                     excluded.role, excluded.mgmt_address, excluded.api_port, excluded.api_tls,
+                     excluded.rest_port, excluded.snmp_version, excluded.credential_profile_id,
+                     excluded.snmp_profile_id, excluded.polling_profile, excluded.tags,
+                     excluded.enabled)
+           returning id, (xmax = 0) as "inserted!""#,
         tenant.0,
         d.site_id.0,
         d.name,
@@ -197,12 +242,13 @@ pub async fn insert(
         d.snmp_profile_id,
         d.polling_profile.as_str(),
         &d.tags,
-        d.enabled
+        d.enabled,
+        taken == OnTakenName::Update
     )
-    .fetch_one(db)
+    .fetch_optional(db)
     .await
-    .map(DeviceId)
-    .map_err(constraint)
+    .map_err(constraint)?;
+    Ok(row.map(|r| (DeviceId(r.id), r.inserted)))
 }
 
 pub async fn update(
@@ -359,14 +405,49 @@ pub async fn add_interface(
     .fetch_one(db)
     .await
     .map(InterfaceId)
-    .map_err(|err| match violated_constraint(&err) {
-        Some("interface_name_key") => AppError::conflict(
-            "interface",
-            "the device already has an interface with this name",
-        ),
+    .map_err(interface_constraint)
+}
+
+/// Changes an interface of the device (a discovered one stays discovered), returning its name
+/// before the change. `NotFound` when the device has no such interface in the tenant.
+pub async fn update_interface(
+    db: impl PgExecutor<'_>,
+    tenant: TenantId,
+    device: DeviceId,
+    id: InterfaceId,
+    i: &InterfaceInput,
+) -> Result<String, AppError> {
+    // `prev` is read from the statement's snapshot, so it holds the row as it was.
+    sqlx::query_scalar!(
+        r#"update interface i set name = $4, kind = $5, speed_mbps = $6, role = $7,
+                  updated_at = now()
+           from interface prev
+           where i.tenant_id = $1 and i.device_id = $2 and i.id = $3 and prev.id = i.id
+           returning prev.name"#,
+        tenant.0,
+        device.0,
+        id.0,
+        i.name,
+        i.kind.as_str(),
+        i.speed_mbps,
+        i.role.as_str()
+    )
+    .fetch_optional(db)
+    .await
+    .map_err(interface_constraint)?
+    .ok_or(AppError::NotFound)
+}
+
+/// Maps an interface write's violations: a name the device already has (any case) is a conflict
+/// on the name field; a device outside the tenant is not found.
+fn interface_constraint(err: sqlx::Error) -> AppError {
+    match violated_constraint(&err) {
+        Some("interface_name_key") => {
+            AppError::conflict("name", "the device already has an interface with this name")
+        }
         Some("interface_tenant_id_device_id_fkey") => AppError::NotFound,
         _ => err.into(),
-    })
+    }
 }
 
 /// Deletes an interface (and the links that name it), returning its name.
@@ -430,52 +511,8 @@ pub async fn upsert(
     tenant: TenantId,
     d: &DeviceInput,
 ) -> Result<RowAction, AppError> {
-    let inserted = sqlx::query_scalar!(
-        r#"insert into device as d (tenant_id, site_id, name, vendor, model, role, mgmt_address,
-                  api_port, api_tls, rest_port, snmp_version, credential_profile_id,
-                  snmp_profile_id, polling_profile, tags, enabled)
-           values ($1, $2, $3, $4, $5, $6, $7::text::inet, $8, $9, $10, $11, $12, $13, $14, $15, $16)
-           on conflict (tenant_id, lower(name)) do update
-              set site_id = excluded.site_id, name = excluded.name, vendor = excluded.vendor,
-                  model = excluded.model, role = excluded.role,
-                  mgmt_address = excluded.mgmt_address, api_port = excluded.api_port,
-                  api_tls = excluded.api_tls, rest_port = excluded.rest_port,
-                  snmp_version = excluded.snmp_version,
-                  credential_profile_id = excluded.credential_profile_id,
-                  snmp_profile_id = excluded.snmp_profile_id,
-                  polling_profile = excluded.polling_profile, tags = excluded.tags,
-                  enabled = excluded.enabled, updated_at = now()
-              where (d.site_id, d.name, d.vendor, d.model, d.role, d.mgmt_address, d.api_port,
-                     d.api_tls, d.rest_port, d.snmp_version, d.credential_profile_id,
-                     d.snmp_profile_id, d.polling_profile, d.tags, d.enabled)
-                    is distinct from
-                    (excluded.site_id, excluded.name, excluded.vendor, excluded.model,
-                     excluded.role, excluded.mgmt_address, excluded.api_port, excluded.api_tls,
-                     excluded.rest_port, excluded.snmp_version, excluded.credential_profile_id,
-                     excluded.snmp_profile_id, excluded.polling_profile, excluded.tags,
-                     excluded.enabled)
-           returning (xmax = 0) as "inserted!""#,
-        tenant.0,
-        d.site_id.0,
-        d.name,
-        d.vendor.as_str(),
-        d.model,
-        d.role.as_str(),
-        d.mgmt_address.to_string(),
-        i32::from(d.api_port),
-        d.api_tls,
-        d.rest_port.map(i32::from),
-        d.snmp_version.as_str(),
-        d.credential_profile_id,
-        d.snmp_profile_id,
-        d.polling_profile.as_str(),
-        &d.tags,
-        d.enabled
-    )
-    .fetch_optional(db)
-    .await
-    .map_err(constraint)?;
-    Ok(RowAction::of_upsert(inserted))
+    let written = write(db, tenant, d, OnTakenName::Update).await?;
+    Ok(RowAction::of_upsert(written.map(|(_, inserted)| inserted)))
 }
 
 /// Inserts the interface as a manual one, or updates the device's interface with its name.

@@ -1,10 +1,11 @@
 //! Redundancy groups and their members.
 
-use sqlx::PgExecutor;
+use sqlx::{PgConnection, PgExecutor};
 
 use crate::db::{found, parse_column, violated_constraint};
 use crate::error::AppError;
 use crate::model::group::{GroupId, GroupInput, GroupRow, Member};
+use crate::model::import::RowAction;
 use crate::model::user::TenantId;
 
 pub async fn insert(
@@ -158,4 +159,116 @@ pub async fn list(db: impl PgExecutor<'_>, tenant: TenantId) -> Result<Vec<Group
             })
         })
         .collect()
+}
+
+/// Inserts the group, or updates the one with its name (case-insensitively); its members are
+/// not touched. Returns the group's id and what was done; `Unchanged` when no field differs.
+/// The caller holds the topology lock and checks the graph afterwards.
+pub async fn upsert(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    g: &GroupInput,
+) -> Result<(GroupId, RowAction), AppError> {
+    let written = sqlx::query!(
+        r#"insert into redundancy_group as g (tenant_id, name, rule, k, description)
+           values ($1, $2, $3, $4, $5)
+           on conflict (tenant_id, lower(name)) do update
+              set name = excluded.name, rule = excluded.rule, k = excluded.k,
+                  description = excluded.description, updated_at = now()
+              where (g.name, g.rule, g.k, g.description)
+                    is distinct from (excluded.name, excluded.rule, excluded.k,
+                    excluded.description)
+           returning id, (xmax = 0) as "inserted!""#,
+        tenant.0,
+        g.name,
+        g.rule.as_str(),
+        g.k,
+        g.description
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(w) = written {
+        return Ok((GroupId(w.id), RowAction::of_upsert(Some(w.inserted))));
+    }
+    // Nothing differed, so nothing was returned: the row is there, unchanged.
+    let id = sqlx::query_scalar!(
+        "select id from redundancy_group where tenant_id = $1 and lower(name) = lower($2)",
+        tenant.0,
+        g.name
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok((GroupId(id), RowAction::Unchanged))
+}
+
+/// The group's members as (member row id, member).
+pub async fn members(
+    db: impl PgExecutor<'_>,
+    tenant: TenantId,
+    group: GroupId,
+) -> Result<Vec<(i64, Member)>, AppError> {
+    let rows = sqlx::query!(
+        "select id, link_id, device_id from redundancy_member
+         where tenant_id = $1 and group_id = $2 order by id",
+        tenant.0,
+        group.0
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| match (r.link_id, r.device_id) {
+            (Some(link), _) => Some((r.id, Member::Link(link))),
+            (None, Some(device)) => Some((r.id, Member::Device(device))),
+            (None, None) => None,
+        })
+        .collect())
+}
+
+/// Every group of the tenant as (id, name), without a limit, for name lookups (CSV import).
+pub async fn names(
+    db: impl PgExecutor<'_>,
+    tenant: TenantId,
+) -> Result<Vec<(i64, String)>, AppError> {
+    let rows = sqlx::query!(
+        "select id, name from redundancy_group where tenant_id = $1",
+        tenant.0
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.id, r.name)).collect())
+}
+
+/// Every group in the CSV format's column order (`import::format(Groups)`), by name. The last
+/// column lists the members in the import's reference syntax (`crate::import`):
+/// `device:<name>` and `link:<a>[:<if>]><b>[:<if>] (<kind>)`, separated by `;`.
+pub async fn export(
+    db: impl PgExecutor<'_>,
+    tenant: TenantId,
+) -> Result<Vec<Vec<String>>, AppError> {
+    sqlx::query_scalar!(
+        r#"select array[g.name, g.rule, coalesce(g.k::text, ''), g.description,
+                  coalesce((
+                      select string_agg(
+                          case when m.device_id is not null then 'device:' || d.name
+                               else 'link:' || la.name || coalesce(':' || lai.name, '') || '>'
+                                    || lb.name || coalesce(':' || lbi.name, '') || ' ('
+                                    || l.kind || ')' end,
+                          ';' order by m.device_id is null, lower(d.name), lower(la.name),
+                                       lower(lb.name), l.kind, lower(lai.name), lower(lbi.name))
+                      from redundancy_member m
+                      left join device d on d.id = m.device_id
+                      left join link l on l.id = m.link_id
+                      left join device la on la.id = l.a_device_id
+                      left join interface lai on lai.id = l.a_interface_id
+                      left join device lb on lb.id = l.b_device_id
+                      left join interface lbi on lbi.id = l.b_interface_id
+                      where m.tenant_id = g.tenant_id and m.group_id = g.id), '')]
+                  as "row!: Vec<String>"
+           from redundancy_group g where g.tenant_id = $1 order by lower(g.name)"#,
+        tenant.0
+    )
+    .fetch_all(db)
+    .await
+    .map_err(Into::into)
 }

@@ -1,8 +1,8 @@
-//! Links: lists by device and by site, insert with the cycle check, delete.
+//! Links: lists by device and by site, the cycle check, insert, update, delete.
 
 use sqlx::{PgConnection, PgExecutor};
 
-use crate::db::{parse_column, violated_constraint};
+use crate::db::{found, parse_column, violated_constraint};
 use crate::error::AppError;
 use crate::model::device::DeviceId;
 use crate::model::import::RowAction;
@@ -108,13 +108,15 @@ pub async fn lock_topology(conn: &mut PgConnection, tenant: TenantId) -> Result<
     Ok(())
 }
 
-/// True if `from` already depends on `on` through upstream links (or is it). Walks up from
+/// True if `from` already depends on `on` through upstream links (or is it), leaving out the
+/// link `except` (the one being edited, whose old ends are about to change). Walks up from
 /// `from`; `union` keeps each device once, so the walk is linear in the tenant's links.
 pub async fn depends_on(
     db: impl PgExecutor<'_>,
     tenant: TenantId,
     from: DeviceId,
     on: DeviceId,
+    except: Option<LinkId>,
 ) -> Result<bool, AppError> {
     Ok(sqlx::query_scalar!(
         r#"with recursive up(device_id) as (
@@ -122,11 +124,13 @@ pub async fn depends_on(
                union
                select l.a_device_id from up
                join link l on l.b_device_id = up.device_id and l.tenant_id = $1 and l.upstream
+                  and l.id is distinct from $4
            )
            select exists(select 1 from up where device_id = $3) as "exists!""#,
         tenant.0,
         from.0,
-        on.0
+        on.0,
+        except.map(|l| l.0)
     )
     .fetch_one(db)
     .await?)
@@ -157,7 +161,43 @@ pub async fn insert(
     .fetch_one(db)
     .await
     .map(LinkId)
-    .map_err(|err| match violated_constraint(&err) {
+    .map_err(constraint)
+}
+
+/// Changes a link's ends, kind, direction and capacity (a discovered link stays discovered).
+/// Like [`insert`]: interfaces resolved, topology lock held, cycles checked by the caller.
+pub async fn update(
+    db: impl PgExecutor<'_>,
+    tenant: TenantId,
+    id: LinkId,
+    l: &LinkInput,
+    a_interface: Option<i64>,
+    b_interface: Option<i64>,
+) -> Result<(), AppError> {
+    let done = sqlx::query!(
+        r#"update link set a_device_id = $3, a_interface_id = $4, b_device_id = $5,
+                  b_interface_id = $6, kind = $7, upstream = $8, capacity_mbps = $9,
+                  updated_at = now()
+           where tenant_id = $1 and id = $2"#,
+        tenant.0,
+        id.0,
+        l.a_device.0,
+        a_interface,
+        l.b_device.0,
+        b_interface,
+        l.kind.as_str(),
+        l.upstream,
+        l.capacity_mbps
+    )
+    .execute(db)
+    .await
+    .map_err(constraint)?;
+    found(&done)
+}
+
+/// Maps a link write's violations to the form field they concern.
+fn constraint(err: sqlx::Error) -> AppError {
+    match violated_constraint(&err) {
         Some("link_ends_key") => AppError::conflict("kind", "this link already exists"),
         Some("link_tenant_id_a_device_id_fkey") => {
             AppError::invalid("a_device_id", "no such device")
@@ -166,11 +206,11 @@ pub async fn insert(
             AppError::invalid("b_device_id", "no such device")
         }
         _ => err.into(),
-    })
+    }
 }
 
-/// Deletes a link, returning it as it was (for the audit trail).
-pub async fn delete(
+/// One link of the tenant as the lists show it, or `NotFound`.
+pub async fn get(
     conn: &mut PgConnection,
     tenant: TenantId,
     id: LinkId,
@@ -183,11 +223,20 @@ pub async fn delete(
     .fetch_optional(&mut *conn)
     .await?
     .ok_or(AppError::NotFound)?;
-    let row = for_device(&mut *conn, tenant, DeviceId(a_device))
+    for_device(&mut *conn, tenant, DeviceId(a_device))
         .await?
         .into_iter()
         .find(|l| l.id == id)
-        .ok_or(AppError::NotFound)?;
+        .ok_or(AppError::NotFound)
+}
+
+/// Deletes a link, returning it as it was (for the audit trail).
+pub async fn delete(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    id: LinkId,
+) -> Result<LinkRow, AppError> {
+    let row = get(&mut *conn, tenant, id).await?;
     sqlx::query!(
         "delete from link where tenant_id = $1 and id = $2",
         tenant.0,
@@ -254,4 +303,44 @@ pub async fn export(
     .fetch_all(db)
     .await
     .map_err(Into::into)
+}
+
+/// A link by the names of its ends, for references by name (CSV import of groups and
+/// services).
+#[derive(Debug, Clone)]
+pub struct LinkEnds {
+    pub id: i64,
+    pub a_device: String,
+    pub a_interface: Option<String>,
+    pub b_device: String,
+    pub b_interface: Option<String>,
+    pub kind: String,
+}
+
+/// Every link of the tenant by the names of its ends, without a limit.
+pub async fn ends(db: impl PgExecutor<'_>, tenant: TenantId) -> Result<Vec<LinkEnds>, AppError> {
+    let rows = sqlx::query!(
+        r#"select l.id, da.name as a_device, ia.name as "a_interface?", db.name as b_device,
+                  ib.name as "b_interface?", l.kind
+           from link l
+           join device da on da.id = l.a_device_id
+           join device db on db.id = l.b_device_id
+           left join interface ia on ia.id = l.a_interface_id
+           left join interface ib on ib.id = l.b_interface_id
+           where l.tenant_id = $1"#,
+        tenant.0
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| LinkEnds {
+            id: r.id,
+            a_device: r.a_device,
+            a_interface: r.a_interface,
+            b_device: r.b_device,
+            b_interface: r.b_interface,
+            kind: r.kind,
+        })
+        .collect())
 }

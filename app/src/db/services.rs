@@ -9,6 +9,7 @@ use sqlx::{PgConnection, PgExecutor};
 use crate::db::{found, like_pattern, parse_column, rfc3339, violated_constraint};
 use crate::error::AppError;
 use crate::model::customer::CustomerId;
+use crate::model::import::RowAction;
 use crate::model::service::{Service, ServiceId, ServiceInput, ServiceKind, ServiceRow};
 use crate::model::sla::SlaTarget;
 use crate::model::user::TenantId;
@@ -313,6 +314,149 @@ pub async fn delete(
     .execute(&mut *conn)
     .await?;
     Ok(name)
+}
+
+/// Inserts the service, or updates the one with its name (case-insensitively), from fields
+/// `resolve_refs` has checked (`interface` is its answer). Its dependencies are not touched.
+/// Returns the service's id and what was done; `Unchanged` when no field differs.
+pub async fn upsert(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    s: &ServiceInput,
+    interface: Option<i64>,
+) -> Result<(ServiceId, RowAction), AppError> {
+    let written = sqlx::query!(
+        r#"insert into service as s (tenant_id, customer_id, name, kind, access_device_id,
+                                     access_interface_id, pppoe_username_pattern, sla_target,
+                                     business_hours, provider, enabled)
+           values ($1, $2, $3, $4, $5, $6, $7, $8::bigint::numeric / 1000, $9, $10, $11)
+           on conflict (tenant_id, lower(name)) do update
+              set customer_id = excluded.customer_id, name = excluded.name, kind = excluded.kind,
+                  access_device_id = excluded.access_device_id,
+                  access_interface_id = excluded.access_interface_id,
+                  pppoe_username_pattern = excluded.pppoe_username_pattern,
+                  sla_target = excluded.sla_target, business_hours = excluded.business_hours,
+                  provider = excluded.provider, enabled = excluded.enabled, updated_at = now()
+              where (s.customer_id, s.name, s.kind, s.access_device_id, s.access_interface_id,
+                     s.pppoe_username_pattern, s.sla_target, s.business_hours, s.provider,
+                     s.enabled)
+                    is distinct from (excluded.customer_id, excluded.name, excluded.kind,
+                    excluded.access_device_id, excluded.access_interface_id,
+                    excluded.pppoe_username_pattern, excluded.sla_target,
+                    excluded.business_hours, excluded.provider, excluded.enabled)
+           returning id, (xmax = 0) as "inserted!""#,
+        tenant.0,
+        s.customer_id.map(|c| c.0),
+        s.name,
+        s.kind.as_str(),
+        s.access_device_id,
+        interface,
+        s.pppoe_username_pattern,
+        s.sla_target.map(SlaTarget::thousandths),
+        s.business_hours,
+        s.provider,
+        s.enabled
+    )
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(write_error)?;
+    if let Some(w) = written {
+        return Ok((ServiceId(w.id), RowAction::of_upsert(Some(w.inserted))));
+    }
+    // Nothing differed, so nothing was returned: the row is there, unchanged.
+    let id = sqlx::query_scalar!(
+        "select id from service where tenant_id = $1 and lower(name) = lower($2)",
+        tenant.0,
+        s.name
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok((ServiceId(id), RowAction::Unchanged))
+}
+
+/// Every service of the tenant as (id, name), without a limit, for name lookups (CSV import).
+pub async fn names(
+    db: impl PgExecutor<'_>,
+    tenant: TenantId,
+) -> Result<Vec<(i64, String)>, AppError> {
+    let rows = sqlx::query!(
+        "select id, name from service where tenant_id = $1",
+        tenant.0
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.id, r.name)).collect())
+}
+
+/// Every service in the CSV format's column order (`import::format(Services)`), by name. The
+/// last column lists the dependencies in the import's reference syntax (`crate::import`):
+/// `device:<name>`, `link:<a>[:<if>]><b>[:<if>] (<kind>)`, `group:<name>`, `service:<name>`,
+/// separated by `;`.
+pub async fn export(
+    db: impl PgExecutor<'_>,
+    tenant: TenantId,
+) -> Result<Vec<Vec<String>>, AppError> {
+    let rows = sqlx::query!(
+        r#"select s.name, s.kind, coalesce(c.account_id, '') as "customer!",
+                  coalesce(d.name, '') as "access_device!", coalesce(i.name, '') as "interface!",
+                  s.pppoe_username_pattern, (s.sla_target * 1000)::bigint as sla_thousandths,
+                  coalesce(s.business_hours, '') as "business_hours!", s.provider, s.enabled,
+                  coalesce((
+                      select string_agg(
+                          case when sd.device_id is not null then 'device:' || dv.name
+                               when sd.link_id is not null
+                               then 'link:' || la.name || coalesce(':' || lai.name, '') || '>'
+                                    || lb.name || coalesce(':' || lbi.name, '') || ' ('
+                                    || l.kind || ')'
+                               when sd.group_id is not null then 'group:' || g.name
+                               else 'service:' || ds.name end,
+                          ';' order by sd.device_id is null, sd.link_id is null,
+                                       sd.group_id is null, lower(dv.name), lower(la.name),
+                                       lower(lb.name), l.kind, lower(g.name), lower(ds.name))
+                      from service_dependency sd
+                      left join device dv on dv.id = sd.device_id
+                      left join link l on l.id = sd.link_id
+                      left join device la on la.id = l.a_device_id
+                      left join interface lai on lai.id = l.a_interface_id
+                      left join device lb on lb.id = l.b_device_id
+                      left join interface lbi on lbi.id = l.b_interface_id
+                      left join redundancy_group g on g.id = sd.group_id
+                      left join service ds on ds.id = sd.depends_on_service_id
+                      where sd.tenant_id = s.tenant_id and sd.service_id = s.id), '')
+                      as "depends_on!"
+           from service s
+           left join customer c on c.tenant_id = s.tenant_id and c.id = s.customer_id
+           left join device d on d.tenant_id = s.tenant_id and d.id = s.access_device_id
+           left join interface i on i.tenant_id = s.tenant_id and i.id = s.access_interface_id
+           where s.tenant_id = $1
+           order by lower(s.name)"#,
+        tenant.0
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let sla = r
+                .sla_thousandths
+                .and_then(SlaTarget::from_thousandths)
+                .map(|t| t.to_string())
+                .unwrap_or_default();
+            vec![
+                r.name,
+                r.kind,
+                r.customer,
+                r.access_device,
+                r.interface,
+                r.pppoe_username_pattern,
+                sla,
+                r.business_hours,
+                r.provider,
+                r.enabled.to_string(),
+                r.depends_on,
+            ]
+        })
+        .collect())
 }
 
 /// Maps the constraint a write broke to its form field. The foreign keys only fire when a

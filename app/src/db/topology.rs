@@ -1,11 +1,82 @@
 //! Loads a tenant's dependency graph (devices, upstream links, redundancy groups, services) into
-//! the `topology` crate's model, in four queries.
+//! the `topology` crate's model, in four queries, and keeps each tenant's built graph in memory
+//! for as long as its inventory version (migrations/20261128000001_inventory_version.sql) stands.
 
 use sqlx::PgConnection;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
 use topology::{DeviceId, GraphBuilder, GroupId, LinkId, Member, Object, Rule, ServiceId};
 
 use crate::error::AppError;
 use crate::model::user::TenantId;
+
+/// Each tenant's built graph with the inventory version it was built at, shared by every
+/// request of this process. Readers that only look at the committed inventory (the device page)
+/// go through [`GraphCache::get`]; checks inside a write transaction, which must see their own
+/// uncommitted rows, call [`load`].
+#[derive(Clone, Default)]
+pub struct GraphCache(Arc<Mutex<HashMap<TenantId, Versioned>>>);
+
+/// A built graph and the inventory version it was built at.
+type Versioned = (i64, Arc<topology::Graph>);
+
+impl std::fmt::Debug for GraphCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let tenants = self.0.lock().map(|m| m.len()).unwrap_or_default();
+        f.debug_struct("GraphCache")
+            .field("tenants", &tenants)
+            .finish()
+    }
+}
+
+impl GraphCache {
+    /// The tenant's graph as committed: one indexed read of the version, and the four queries of
+    /// [`load`] only when the inventory changed since the graph in memory was built.
+    ///
+    /// The version is read before the graph is loaded, so a graph is never older than the
+    /// version it is kept under: a change committed in between only makes the next call load
+    /// again. Of two loads racing, the one at the higher version stays.
+    pub async fn get(
+        &self,
+        conn: &mut PgConnection,
+        tenant: TenantId,
+    ) -> Result<Arc<topology::Graph>, AppError> {
+        let version = sqlx::query_scalar!(
+            "select version from inventory_version where tenant_id = $1",
+            tenant.0
+        )
+        .fetch_optional(&mut *conn)
+        .await?
+        .unwrap_or(0);
+        if let Some(graph) = self.cached(tenant, version) {
+            return Ok(graph);
+        }
+        let start = Instant::now();
+        let graph = Arc::new(load(conn, tenant).await?);
+        tracing::debug!(
+            tenant.id = tenant.0,
+            inventory.version = version,
+            duration_ms = start.elapsed().as_millis() as u64,
+            "dependency graph loaded"
+        );
+        let mut map = self.0.lock().map_err(|_| AppError::Internal)?;
+        match map.get(&tenant) {
+            Some((kept, _)) if *kept > version => {}
+            _ => {
+                map.insert(tenant, (version, Arc::clone(&graph)));
+            }
+        }
+        Ok(graph)
+    }
+
+    fn cached(&self, tenant: TenantId, version: i64) -> Option<Arc<topology::Graph>> {
+        let map = self.0.lock().ok()?;
+        map.get(&tenant)
+            .filter(|(kept, _)| *kept == version)
+            .map(|(_, graph)| Arc::clone(graph))
+    }
+}
 
 /// The tenant's graph. A device without upstream links is a root: it is where the tenant's
 /// network begins as far as the inventory knows (a core router with transit, or a device whose

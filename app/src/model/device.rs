@@ -112,6 +112,41 @@ pub struct InterfaceRow {
     pub discovered: bool,
 }
 
+/// An interface's fields as a form sends them (`kind` and `role` blank take the defaults).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InterfaceForm {
+    pub name: String,
+    pub kind: String,
+    pub speed_mbps: String,
+    pub role: String,
+}
+
+/// A checked interface, ready to store on a device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InterfaceInput {
+    pub name: String,
+    pub kind: InterfaceKind,
+    pub speed_mbps: Option<i64>,
+    pub role: InterfaceRole,
+}
+
+impl InterfaceForm {
+    pub fn validate(&self) -> Result<InterfaceInput, AppError> {
+        Ok(InterfaceInput {
+            name: text_field("name", &self.name, 1, 100)?,
+            kind: match self.kind.trim() {
+                "" => InterfaceKind::Ethernet,
+                k => k.parse()?,
+            },
+            speed_mbps: mbps("speed_mbps", &self.speed_mbps)?,
+            role: match self.role.trim() {
+                "" => InterfaceRole::Other,
+                r => r.parse()?,
+            },
+        })
+    }
+}
+
 /// What the device form's selects offer: the tenant's sites and credential profiles, as
 /// (id, label).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -275,6 +310,20 @@ pub fn id_field(field: &str, raw: &str) -> Result<Option<i64>, AppError> {
         .ok_or_else(|| AppError::invalid(field, "is not a valid choice"))
 }
 
+/// An optional speed or capacity typed into a form or a CSV column: blank is `None`, otherwise
+/// a whole number of Mbit/s up to 10 Tbit/s.
+pub fn mbps(field: &str, raw: &str) -> Result<Option<i64>, AppError> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    raw.parse::<i64>()
+        .ok()
+        .filter(|v| (1..=10_000_000).contains(v))
+        .map(Some)
+        .ok_or_else(|| AppError::invalid(field, "must be a whole number of Mbit/s, 1 to 10000000"))
+}
+
 fn port(field: &str, raw: &str) -> Result<Option<u16>, AppError> {
     let raw = raw.trim();
     if raw.is_empty() {
@@ -366,6 +415,51 @@ mod tests {
         ];
         for (break_it, field) in cases {
             let mut f = form();
+            break_it(&mut f);
+            let err = f.validate().expect_err(field);
+            assert_eq!(err.field(), Some(field), "{err}");
+        }
+    }
+
+    #[test]
+    fn speeds_are_whole_mbps_in_range() {
+        assert_eq!(mbps("speed_mbps", " ").ok(), Some(None));
+        assert_eq!(mbps("speed_mbps", " 1000 ").ok(), Some(Some(1000)));
+        assert_eq!(mbps("speed_mbps", "10000000").ok(), Some(Some(10_000_000)));
+        for bad in ["0", "-5", "1.5", "10000001", "fast"] {
+            let err = mbps("capacity_mbps", bad).expect_err(bad);
+            assert_eq!(err.field(), Some("capacity_mbps"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn interface_forms_take_defaults_and_name_bad_fields() {
+        let i = InterfaceForm {
+            name: " sfp1 ".into(),
+            ..InterfaceForm::default()
+        }
+        .validate()
+        .expect("valid");
+        assert_eq!(
+            i,
+            InterfaceInput {
+                name: "sfp1".into(),
+                kind: InterfaceKind::Ethernet,
+                speed_mbps: None,
+                role: InterfaceRole::Other,
+            }
+        );
+        let cases: [Case<InterfaceForm>; 4] = [
+            (|f| f.name = String::new(), "name"),
+            (|f| f.kind = "serial".into(), "kind"),
+            (|f| f.speed_mbps = "0".into(), "speed_mbps"),
+            (|f| f.role = "wan".into(), "role"),
+        ];
+        for (break_it, field) in cases {
+            let mut f = InterfaceForm {
+                name: "ether1".into(),
+                ..InterfaceForm::default()
+            };
             break_it(&mut f);
             let err = f.validate().expect_err(field);
             assert_eq!(err.field(), Some(field), "{err}");

@@ -16,6 +16,9 @@ string_enum!(
         Devices => "devices",
         Interfaces => "interfaces",
         Links => "links",
+        Groups => "groups",
+        Customers => "customers",
+        Services => "services",
     }
 );
 

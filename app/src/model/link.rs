@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
-use crate::model::device::{checkbox, id_field, DeviceId};
+use crate::model::device::{checkbox, id_field, mbps, DeviceId};
 use crate::model::{string_enum, text_field};
 
 /// Database id of a link.
@@ -97,20 +97,7 @@ impl LinkForm {
             let name = text_field(field, raw, 0, 100)?;
             Ok((!name.is_empty()).then_some(name))
         };
-        let capacity_mbps = match self.capacity_mbps.trim() {
-            "" => None,
-            raw => Some(
-                raw.parse::<i64>()
-                    .ok()
-                    .filter(|c| (1..=10_000_000).contains(c))
-                    .ok_or_else(|| {
-                        AppError::invalid(
-                            "capacity_mbps",
-                            "must be a whole number of Mbit/s, 1 to 10000000",
-                        )
-                    })?,
-            ),
-        };
+        let capacity_mbps = mbps("capacity_mbps", &self.capacity_mbps)?;
         Ok(LinkInput {
             a_device,
             a_interface: iface("a_interface", &self.a_interface)?,

@@ -1,23 +1,25 @@
-//! One device: its settings, interfaces and links, and (for admins) the forms to edit it, add
-//! and remove interfaces and links, and delete it.
+//! One device: its settings, interfaces and links, and (for admins) the forms to edit it, add,
+//! edit and remove interfaces and links, and delete it. An interface or link is edited in place:
+//! its row's "Edit" is a plain link to `?edit_interface=ID` or `?edit_link=ID`, which shows its
+//! form below the table (so it works without JavaScript); saving goes back to the bare page.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::devices::{
     device_form_choices, get_device, get_device_impact, list_device_names, AddInterface,
-    DeleteDevice, DeleteInterface, UpdateDevice,
+    DeleteDevice, DeleteInterface, UpdateDevice, UpdateInterface,
 };
-use crate::api::links::{CreateLink, DeleteLink};
+use crate::api::links::{CreateLink, DeleteLink, UpdateLink};
 use crate::components::device_form::DeviceFields;
 use crate::components::fields::{error_field, AdminOnly, Field};
 use crate::components::notice::{ErrorNotice, ErrorPage};
 use crate::error::AppError;
 use crate::model::device::{
-    DeviceChoices, DeviceDetail, DeviceImpact, InterfaceKind, InterfaceRole,
+    DeviceChoices, DeviceDetail, DeviceImpact, InterfaceKind, InterfaceRole, InterfaceRow,
 };
-use crate::model::link::LinkKind;
+use crate::model::link::{LinkKind, LinkRow};
 
 /// The page's forms, passed down together.
 #[derive(Clone, Copy)]
@@ -25,8 +27,10 @@ struct Actions {
     update: ServerAction<UpdateDevice>,
     delete: ServerAction<DeleteDevice>,
     add_interface: ServerAction<AddInterface>,
+    update_interface: ServerAction<UpdateInterface>,
     delete_interface: ServerAction<DeleteInterface>,
     create_link: ServerAction<CreateLink>,
+    update_link: ServerAction<UpdateLink>,
     delete_link: ServerAction<DeleteLink>,
 }
 
@@ -37,11 +41,21 @@ pub fn DevicePage() -> impl IntoView {
         update: ServerAction::new(),
         delete: ServerAction::new(),
         add_interface: ServerAction::new(),
+        update_interface: ServerAction::new(),
         delete_interface: ServerAction::new(),
         create_link: ServerAction::new(),
+        update_link: ServerAction::new(),
         delete_link: ServerAction::new(),
     };
     let id = move || params.with(|p| p.get("id").and_then(|id| id.parse::<i64>().ok()));
+    let query = use_query_map();
+    let editing = move |key: &'static str| {
+        Signal::derive(move || query.with(|q| q.get(key).and_then(|v| v.parse::<i64>().ok())))
+    };
+    let edit = Editing {
+        interface: editing("edit_interface"),
+        link: editing("edit_link"),
+    };
     // Every resource of the page is made here, at the top, not inside a `Suspend`: a resource
     // created while the page hydrates must find its server-rendered value, or the forms that
     // wait on it are not hydrated in time.
@@ -52,6 +66,7 @@ pub fn DevicePage() -> impl IntoView {
             (
                 id(),
                 actions.create_link.version().get(),
+                actions.update_link.version().get(),
                 actions.delete_link.version().get(),
             )
         },
@@ -68,8 +83,10 @@ pub fn DevicePage() -> impl IntoView {
                 id(),
                 actions.update.version().get(),
                 actions.add_interface.version().get(),
+                actions.update_interface.version().get(),
                 actions.delete_interface.version().get(),
                 actions.create_link.version().get(),
+                actions.update_link.version().get(),
                 actions.delete_link.version().get(),
             )
         },
@@ -88,7 +105,7 @@ pub fn DevicePage() -> impl IntoView {
                     Ok(d) => {
                         let names = names.await.unwrap_or_default();
                         let choices = choices.await.unwrap_or_default();
-                        view! { <DeviceDetailView d names choices impact actions /> }.into_any()
+                        view! { <DeviceDetailView d names choices impact actions edit /> }.into_any()
                     }
                     Err(err) => view! { <ErrorPage err /> }.into_any(),
                 }
@@ -104,6 +121,7 @@ fn DeviceDetailView(
     choices: DeviceChoices,
     impact: Resource<Result<DeviceImpact, AppError>>,
     actions: Actions,
+    edit: Editing,
 ) -> impl IntoView {
     let id = d.row.id.0;
     let profile =
@@ -129,8 +147,8 @@ fn DeviceDetailView(
             <dt>"Tags"</dt><dd>{d.row.tags.join(", ")}</dd>
         </dl>
         <Impact impact />
-        <Interfaces d=d.clone() actions />
-        <Links d=d.clone() names actions />
+        <Interfaces d=d.clone() actions editing=edit.interface />
+        <Links d=d.clone() names actions editing=edit.link />
         <AdminOnly>
             <EditForms d=device.get_value() choices=choices.clone() actions id />
         </AdminOnly>
@@ -172,16 +190,21 @@ fn Impact(impact: Resource<Result<DeviceImpact, AppError>>) -> impl IntoView {
 }
 
 #[component]
-fn Interfaces(d: DeviceDetail, actions: Actions) -> impl IntoView {
+fn Interfaces(d: DeviceDetail, actions: Actions, editing: Signal<Option<i64>>) -> impl IntoView {
     let id = d.row.id.0;
     let error = error_field(actions.add_interface.value().into());
+    let rows = StoredValue::new(d.interfaces.clone());
+    let edited = move || {
+        let iid = editing.get()?;
+        rows.with_value(|rows| rows.iter().find(|i| i.id.0 == iid).cloned())
+    };
     view! {
         <section class="card wide">
             <h2>"Interfaces"</h2>
             <table class="grid" id="interfaces-table">
                 <thead><tr><th>"Name"</th><th>"Kind"</th><th>"Speed"</th><th>"Role"</th><th>"Source"</th><th></th></tr></thead>
                 <tbody>
-                    {d.interfaces.into_iter().map(|i| { let key = i.name.clone(); view! {
+                    {d.interfaces.into_iter().map(|i| { let key = i.name.clone(); let iid = i.id.0; view! {
                         <tr data-interface=key>
                             <td class="mono">{i.name}</td>
                             <td>{i.kind.as_str()}</td>
@@ -190,9 +213,11 @@ fn Interfaces(d: DeviceDetail, actions: Actions) -> impl IntoView {
                             <td>{if i.discovered { "discovered" } else { "manual" }}</td>
                             <td>
                                 <AdminOnly>
+                                    <a href=format!("/inventory/devices/{id}?edit_interface={iid}") class="edit">"Edit"</a>
+                                    " "
                                     <ActionForm action=actions.delete_interface attr:class="inline">
                                         <input type="hidden" name="device_id" value=id />
-                                        <input type="hidden" name="id" value=i.id.0 />
+                                        <input type="hidden" name="id" value=iid />
                                         <button type="submit" class="link">"Remove"</button>
                                     </ActionForm>
                                 </AdminOnly>
@@ -202,6 +227,9 @@ fn Interfaces(d: DeviceDetail, actions: Actions) -> impl IntoView {
                 </tbody>
             </table>
             {move || actions.delete_interface.value().get().and_then(Result::err).map(|err| view! { <ErrorNotice err /> })}
+            <AdminOnly>
+                {move || edited().map(|i| view! { <EditInterface device=id i action=actions.update_interface /> })}
+            </AdminOnly>
             <AdminOnly>
                 <ActionForm action=actions.add_interface attr:class="inline-form" attr:id="add-interface-form">
                     <input type="hidden" name="device_id" value=id />
@@ -224,10 +252,20 @@ fn Interfaces(d: DeviceDetail, actions: Actions) -> impl IntoView {
 }
 
 #[component]
-fn Links(d: DeviceDetail, names: Vec<(i64, String)>, actions: Actions) -> impl IntoView {
+fn Links(
+    d: DeviceDetail,
+    names: Vec<(i64, String)>,
+    actions: Actions,
+    editing: Signal<Option<i64>>,
+) -> impl IntoView {
     let id = d.row.id.0;
     let names = StoredValue::new(names);
     let error = error_field(actions.create_link.value().into());
+    let rows = StoredValue::new(d.links.clone());
+    let edited = move || {
+        let lid = editing.get()?;
+        rows.with_value(|rows| rows.iter().find(|l| l.id.0 == lid).cloned())
+    };
     view! {
         <section class="card wide">
             <h2>"Links"</h2>
@@ -250,6 +288,8 @@ fn Links(d: DeviceDetail, names: Vec<(i64, String)>, actions: Actions) -> impl I
                                 <td>{dependency}</td>
                                 <td>
                                     <AdminOnly>
+                                        <a href=format!("/inventory/devices/{id}?edit_link={}", l.id.0) class="edit">"Edit"</a>
+                                        " "
                                         <ActionForm action=actions.delete_link attr:class="inline">
                                             <input type="hidden" name="id" value=l.id.0 />
                                             <input type="hidden" name="back" value=id />
@@ -263,6 +303,11 @@ fn Links(d: DeviceDetail, names: Vec<(i64, String)>, actions: Actions) -> impl I
                 </tbody>
             </table>
             {move || actions.delete_link.value().get().and_then(Result::err).map(|err| view! { <ErrorNotice err /> })}
+            <AdminOnly>
+                {move || edited().map(|l| view! {
+                    <EditLink device=id l names=names.get_value() action=actions.update_link />
+                })}
+            </AdminOnly>
             <AdminOnly>
                 <ActionForm action=actions.create_link attr:class="inline-form" attr:id="add-link-form">
                     <h3>"Add an uplink"</h3>
@@ -290,6 +335,101 @@ fn Links(d: DeviceDetail, names: Vec<(i64, String)>, actions: Actions) -> impl I
                 </ActionForm>
             </AdminOnly>
         </section>
+    }
+}
+
+/// Which row's edit form the URL asks for (`?edit_interface=ID`, `?edit_link=ID`).
+#[derive(Clone, Copy)]
+struct Editing {
+    interface: Signal<Option<i64>>,
+    link: Signal<Option<i64>>,
+}
+
+/// One interface's form, filled in. Saving (or "Cancel") goes back to the page without the query.
+#[component]
+fn EditInterface(
+    device: i64,
+    i: InterfaceRow,
+    action: ServerAction<UpdateInterface>,
+) -> impl IntoView {
+    let error = error_field(action.value().into());
+    let invalid = move |field: &'static str| {
+        move || (error.get().as_deref() == Some(field)).then_some("true")
+    };
+    let (kind, role) = (i.kind, i.role);
+    view! {
+        <ActionForm action attr:class="inline-form" attr:id="edit-interface-form">
+            <h3>{format!("Edit interface {}", i.name)}</h3>
+            <input type="hidden" name="device_id" value=device />
+            <input type="hidden" name="id" value=i.id.0 />
+            <Field id="edit-interface-name" name="form[name]" label="Name" value=i.name.clone()
+                required=true max=100 error />
+            <label for="edit-interface-kind">"Kind"</label>
+            <select id="edit-interface-kind" name="form[kind]" aria-invalid=invalid("kind")>
+                {InterfaceKind::ALL.iter().map(|k| view! { <option value=k.as_str() selected=*k == kind>{k.as_str()}</option> }).collect_view()}
+            </select>
+            <Field id="edit-interface-speed" name="form[speed_mbps]" label="Speed (Mbit/s)"
+                value=i.speed_mbps.map(|s| s.to_string()).unwrap_or_default() max=8 error />
+            <label for="edit-interface-role">"Role"</label>
+            <select id="edit-interface-role" name="form[role]" aria-invalid=invalid("role")>
+                {InterfaceRole::ALL.iter().map(|r| view! { <option value=r.as_str() selected=*r == role>{r.as_str()}</option> }).collect_view()}
+            </select>
+            {move || action.value().get().and_then(Result::err).map(|err| view! { <ErrorNotice err /> })}
+            <button type="submit">"Save interface"</button>
+            <a href=format!("/inventory/devices/{device}")>"Cancel"</a>
+        </ActionForm>
+    }
+}
+
+/// One link's form, filled in: both ends can change, as can its kind, capacity and direction.
+#[component]
+fn EditLink(
+    device: i64,
+    l: LinkRow,
+    names: Vec<(i64, String)>,
+    action: ServerAction<UpdateLink>,
+) -> impl IntoView {
+    let error = error_field(action.value().into());
+    let invalid = move |field: &'static str| {
+        move || (error.get().as_deref() == Some(field)).then_some("true")
+    };
+    let kind = l.kind;
+    let device_options = move |selected: i64| {
+        names
+            .iter()
+            .cloned()
+            .map(|(other, name)| view! { <option value=other selected=other == selected>{name}</option> })
+            .collect_view()
+    };
+    view! {
+        <ActionForm action attr:class="inline-form" attr:id="edit-link-form">
+            <h3>{format!("Edit link {}", l.label())}</h3>
+            <input type="hidden" name="id" value=l.id.0 />
+            <input type="hidden" name="back" value=device />
+            <label for="edit-link-a-device">"Upstream device"</label>
+            <select id="edit-link-a-device" name="form[a_device_id]" required aria-invalid=invalid("a_device_id")>
+                {device_options(l.a_device.0)}
+            </select>
+            <Field id="edit-link-a-interface" name="form[a_interface]" label="Its interface"
+                value=l.a_interface.clone().unwrap_or_default() max=100 error />
+            <label for="edit-link-b-device">"Downstream device"</label>
+            <select id="edit-link-b-device" name="form[b_device_id]" required aria-invalid=invalid("b_device_id")>
+                {device_options(l.b_device.0)}
+            </select>
+            <Field id="edit-link-b-interface" name="form[b_interface]" label="Its interface"
+                value=l.b_interface.clone().unwrap_or_default() max=100 error />
+            <label for="edit-link-kind">"Kind"</label>
+            <select id="edit-link-kind" name="form[kind]" aria-invalid=invalid("kind")>
+                {LinkKind::ALL.iter().map(|k| view! { <option value=k.as_str() selected=*k == kind>{k.as_str()}</option> }).collect_view()}
+            </select>
+            <Field id="edit-link-capacity" name="form[capacity_mbps]" label="Capacity (Mbit/s)"
+                value=l.capacity_mbps.map(|c| c.to_string()).unwrap_or_default() max=8 error />
+            <label class="check"><input type="checkbox" id="edit-link-upstream" name="form[upstream]" checked=l.upstream />
+                " The downstream device depends on the upstream one (untick for a peer link)"</label>
+            {move || action.value().get().and_then(Result::err).map(|err| view! { <ErrorNotice err /> })}
+            <button type="submit">"Save link"</button>
+            <a href=format!("/inventory/devices/{device}")>"Cancel"</a>
+        </ActionForm>
     }
 }
 

@@ -42,10 +42,11 @@ fn UploadForm() -> impl IntoView {
             enctype="multipart/form-data">
             <h2>"Import a CSV file"</h2>
             <p>
-                "Import in this order: sites, devices, interfaces, links. Rows are matched by "
-                "site code, device name, device and interface name, or link ends and kind: a "
-                "match is updated, anything else is added. Uploading only checks the file (a dry "
-                "run); nothing changes until you apply it, and then every row or none."
+                "Import in this order: sites, devices, interfaces, links, groups, customers, "
+                "services. Rows are matched by site code, device name, device and interface name, "
+                "link ends and kind, group name, customer account id or service name: a match is "
+                "updated, anything else is added. Uploading only checks the file (a dry run); "
+                "nothing changes until you apply it, and then every row or none."
             </p>
             <label for="import-kind">"The file holds"</label>
             <select id="import-kind" name="kind" required>

@@ -229,6 +229,22 @@ async fn dirty(conn: &mut PgConnection, tier: Tier) -> anyhow::Result<(u64, u64)
     Ok((buckets, rows))
 }
 
+/// A rollup statement: `$insert` (`insert into sample_<tier> as r (...) select ...`) and the
+/// conflict clause every tier shares: a re-rolled bucket replaces its whole row. sqlx checks a
+/// query of `+`-joined literals like a single one (a `const` fragment it could not check).
+macro_rules! upsert_buckets {
+    ($insert:tt, $($arg:expr),+ $(,)?) => {
+        sqlx::query!(
+            $insert
+                + " on conflict (series_id, bucket) do update set
+                   count = excluded.count, min = excluded.min, max = excluded.max,
+                   sum = excluded.sum, last = excluded.last, last_at = excluded.last_at,
+                   hist_keys = excluded.hist_keys, hist_counts = excluded.hist_counts",
+            $($arg),+
+        )
+    };
+}
+
 /// Recomputes the tier's buckets in `[from, to)` from the tier below, for all series or only
 /// `series`. Whole buckets are recomputed and upserted, so repeating it is harmless.
 async fn roll(
@@ -240,7 +256,7 @@ async fn roll(
 ) -> anyhow::Result<u64> {
     let done = match tier {
         // From raw: group by (series, minute, histogram key) in one scan, then by minute.
-        Tier::Minute => sqlx::query!(
+        Tier::Minute => upsert_buckets!(
             r#"insert into sample_1m as r (series_id, bucket, count, min, max, sum, last, last_at,
                                            hist_keys, hist_counts)
                select series_id, bucket, sum(n)::int, min(lo), max(hi), sum(total),
@@ -257,18 +273,14 @@ async fn roll(
                      and ($3::int8[] is null or series_id = any($3))
                    group by 1, 2, 3
                ) per_key
-               group by series_id, bucket
-               on conflict (series_id, bucket) do update set
-                   count = excluded.count, min = excluded.min, max = excluded.max,
-                   sum = excluded.sum, last = excluded.last, last_at = excluded.last_at,
-                   hist_keys = excluded.hist_keys, hist_counts = excluded.hist_counts"#,
+               group by series_id, bucket"#,
             from,
             to,
             series
         )
         .execute(conn)
         .await,
-        Tier::Hour => sqlx::query!(
+        Tier::Hour => upsert_buckets!(
             r#"insert into sample_1h as r (series_id, bucket, count, min, max, sum, last, last_at,
                                            hist_keys, hist_counts)
                select a.series_id, a.bucket, a.n, a.lo, a.hi, a.total, a.newest, a.newest_at,
@@ -298,18 +310,14 @@ async fn roll(
                        group by 1, 2, 3
                    ) per_key
                    group by 1, 2
-               ) h on h.series_id = a.series_id and h.bucket = a.bucket
-               on conflict (series_id, bucket) do update set
-                   count = excluded.count, min = excluded.min, max = excluded.max,
-                   sum = excluded.sum, last = excluded.last, last_at = excluded.last_at,
-                   hist_keys = excluded.hist_keys, hist_counts = excluded.hist_counts"#,
+               ) h on h.series_id = a.series_id and h.bucket = a.bucket"#,
             from,
             to,
             series
         )
         .execute(conn)
         .await,
-        Tier::Day => sqlx::query!(
+        Tier::Day => upsert_buckets!(
             r#"insert into sample_1d as r (series_id, bucket, count, min, max, sum, last, last_at,
                                            hist_keys, hist_counts)
                select a.series_id, a.bucket, a.n, a.lo, a.hi, a.total, a.newest, a.newest_at,
@@ -339,11 +347,7 @@ async fn roll(
                        group by 1, 2, 3
                    ) per_key
                    group by 1, 2
-               ) h on h.series_id = a.series_id and h.bucket = a.bucket
-               on conflict (series_id, bucket) do update set
-                   count = excluded.count, min = excluded.min, max = excluded.max,
-                   sum = excluded.sum, last = excluded.last, last_at = excluded.last_at,
-                   hist_keys = excluded.hist_keys, hist_counts = excluded.hist_counts"#,
+               ) h on h.series_id = a.series_id and h.bucket = a.bucket"#,
             from,
             to,
             series

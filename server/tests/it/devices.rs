@@ -1,5 +1,6 @@
-//! Devices, interfaces and links: create, filters and pages, the cycle check, role checks,
-//! tenant isolation for every function that takes an id, and bad input that writes nothing.
+//! Devices, interfaces and links: create, filters and pages, interfaces edited in place, the
+//! cycle check, role checks, tenant isolation for every function that takes an id, and bad input
+//! that writes nothing. Editing links is in `links.rs`.
 
 use reqwest::Client;
 use sqlx::PgPool;
@@ -497,4 +498,183 @@ async fn the_blast_radius_honours_a_second_uplink(pool: PgPool) {
         .call(&boss, "get_device_impact", &[("id", &core.to_string())])
         .await;
     assert_eq!(res.status(), 404, "another tenant's device");
+}
+
+/// The `update_interface` form for interface `id` of `device`.
+fn interface_form<'a>(
+    device: &'a str,
+    id: &'a str,
+    name: &'a str,
+    kind: &'a str,
+    speed: &'a str,
+    role: &'a str,
+) -> Vec<(&'static str, &'a str)> {
+    vec![
+        ("device_id", device),
+        ("id", id),
+        ("form[name]", name),
+        ("form[kind]", kind),
+        ("form[speed_mbps]", speed),
+        ("form[role]", role),
+    ]
+}
+
+/// (name, kind, speed, role) of an interface, straight from the table.
+async fn interface_row(pool: &PgPool, id: i64) -> (String, String, Option<i64>, String) {
+    sqlx::query_as("select name, kind, speed_mbps, role from interface where id = $1")
+        .bind(id)
+        .fetch_one(pool)
+        .await
+        .expect("interface")
+}
+
+#[sqlx::test(migrator = "server::migrate::MIGRATOR")]
+async fn interfaces_are_edited_in_place(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    app.seed_tenant(
+        "acme",
+        &[
+            ("root", "admin"),
+            ("op", "operator"),
+            ("eve", "viewer"),
+            ("cust", "customer"),
+        ],
+    )
+    .await;
+    app.seed_tenant("other", &[("boss", "admin")]).await;
+    let c = app.signed_in("root").await;
+    let boss = app.signed_in("boss").await;
+    let site = create_site(&app, &c, "Vienna", "vie1").await;
+    let core = create_device(&app, &c, "core-1", site, "core", "10.0.0.1").await;
+    let dev = core.to_string();
+    for name in ["ether1", "sfp1"] {
+        let res = app
+            .call(
+                &c,
+                "add_interface",
+                &[
+                    ("device_id", dev.as_str()),
+                    ("name", name),
+                    ("kind", ""),
+                    ("speed_mbps", ""),
+                    ("role", ""),
+                ],
+            )
+            .await;
+        assert_eq!(res.status(), 200, "add_interface {name}");
+    }
+    let iface = |name: &'static str| {
+        let pool = app.pool.clone();
+        async move {
+            let id: i64 = sqlx::query_scalar("select id from interface where name = $1")
+                .bind(name)
+                .fetch_one(&pool)
+                .await
+                .expect("interface id");
+            id
+        }
+    };
+    let (ether1, sfp1) = (iface("ether1").await, iface("sfp1").await);
+    let (e, s) = (ether1.to_string(), sfp1.to_string());
+
+    let res = app
+        .call(
+            &c,
+            "update_interface",
+            &interface_form(&dev, &e, "ether1-wan", "sfp", " 1000 ", "uplink"),
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        200,
+        "{}",
+        res.text().await.unwrap_or_default()
+    );
+    assert_eq!(
+        interface_row(&app.pool, ether1).await,
+        (
+            "ether1-wan".into(),
+            "sfp".into(),
+            Some(1000),
+            "uplink".into()
+        )
+    );
+    let audit: (String, String, String) = sqlx::query_as(
+        "select target, detail->>'name_before', detail->>'speed_mbps' from audit_event
+         where action = 'interface.updated'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("one audit row");
+    assert_eq!(
+        audit,
+        ("core-1 ether1-wan".into(), "ether1".into(), "1000".into())
+    );
+
+    // Bad input names its field; a taken name (any case) is a conflict; nothing changes.
+    let cases: [Case; 6] = [
+        (
+            interface_form(&dev, &s, "ETHER1-WAN", "", "", ""),
+            409,
+            "name",
+        ),
+        (interface_form(&dev, &s, "", "", "", ""), 422, "name"),
+        (
+            interface_form(&dev, &s, "sfp1", "", "0", ""),
+            422,
+            "speed_mbps",
+        ),
+        (
+            interface_form(&dev, &s, "sfp1", "", "10000001", ""),
+            422,
+            "speed_mbps",
+        ),
+        (
+            interface_form(&dev, &s, "sfp1", "serial", "", ""),
+            422,
+            "kind",
+        ),
+        (interface_form(&dev, &s, "sfp1", "", "", "wan"), 422, "role"),
+    ];
+    for (form, status, field) in cases {
+        let (got, body) = error_of(app.call(&c, "update_interface", &form).await).await;
+        assert_eq!(got, status, "{form:?}: {body}");
+        let key = if status == 409 { "Conflict" } else { "Invalid" };
+        assert_eq!(body[key]["field"], field, "{form:?}: {body}");
+    }
+    // Only admins edit.
+    let edit = interface_form(&dev, &s, "stolen", "", "", "");
+    for user in ["op", "eve", "cust"] {
+        let client = app.signed_in(user).await;
+        assert_eq!(
+            app.call(&client, "update_interface", &edit).await.status(),
+            403,
+            "{user}"
+        );
+    }
+    // Another tenant's admin, by id, and an interface of another device: not found.
+    let other = create_device(&app, &c, "core-2", site, "core", "10.0.0.2").await;
+    let other = other.to_string();
+    assert_eq!(
+        app.call(&boss, "update_interface", &edit).await.status(),
+        404
+    );
+    let wrong_device = interface_form(&other, &s, "stolen", "", "", "");
+    assert_eq!(
+        app.call(&c, "update_interface", &wrong_device)
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(
+        interface_row(&app.pool, sfp1).await,
+        ("sfp1".into(), "ethernet".into(), None, "other".into()),
+        "untouched"
+    );
+    let audited: i64 =
+        sqlx::query_scalar("select count(*) from audit_event where action = 'interface.updated'")
+            .fetch_one(&app.pool)
+            .await
+            .expect("count");
+    assert_eq!(audited, 1, "only the change that happened is audited");
 }

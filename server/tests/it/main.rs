@@ -13,9 +13,12 @@ mod health;
 mod imports;
 mod ingest;
 mod keys;
+mod links;
 mod pages;
 mod services;
 mod sites;
+mod telemetry;
+mod topology;
 mod users;
 
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, ORIGIN};
