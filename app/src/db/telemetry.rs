@@ -61,6 +61,25 @@ pub async fn check_device(
     .ok_or(AppError::NotFound)
 }
 
+/// One row of the interval functions.
+struct IntervalRow {
+    start_at: OffsetDateTime,
+    end_at: OffsetDateTime,
+    state: String,
+    reason: Option<String>,
+}
+
+impl From<IntervalRow> for StateInterval {
+    fn from(r: IntervalRow) -> Self {
+        StateInterval {
+            start: rfc3339(r.start_at),
+            end: rfc3339(r.end_at),
+            state: r.state,
+            reason: r.reason,
+        }
+    }
+}
+
 /// The state intervals of a tenant's state series over `[t0, t1)` (see the SQL function for
 /// the rules); `stale` in whole seconds. Empty if the series is not the tenant's.
 pub async fn state_intervals(
@@ -70,7 +89,8 @@ pub async fn state_intervals(
     (t0, t1): (OffsetDateTime, OffsetDateTime),
     stale: Duration,
 ) -> Result<Vec<StateInterval>, AppError> {
-    let rows = sqlx::query!(
+    let rows = sqlx::query_as!(
+        IntervalRow,
         r#"select i.start_at as "start_at!", i.end_at as "end_at!", i.state as "state!", i.reason
            from series s
            cross join lateral telemetry_state_intervals(s.id, $3, $4, $5::int8 * interval '1 second') i
@@ -84,15 +104,7 @@ pub async fn state_intervals(
     )
     .fetch_all(db)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| StateInterval {
-            start: rfc3339(r.start_at),
-            end: rfc3339(r.end_at),
-            state: r.state,
-            reason: r.reason,
-        })
-        .collect())
+    Ok(rows.into_iter().map(StateInterval::from).collect())
 }
 
 /// The intervals of a tenant's device's `up` series over `[t0, t1)`; all unknown if it was
@@ -104,7 +116,8 @@ pub async fn device_availability(
     (t0, t1): (OffsetDateTime, OffsetDateTime),
     stale: Duration,
 ) -> Result<Vec<StateInterval>, AppError> {
-    let rows = sqlx::query!(
+    let rows = sqlx::query_as!(
+        IntervalRow,
         r#"select i.start_at as "start_at!", i.end_at as "end_at!", i.state as "state!", i.reason
            from device d
            cross join lateral telemetry_device_availability(d.id, $3, $4, $5::int8 * interval '1 second') i
@@ -118,15 +131,7 @@ pub async fn device_availability(
     )
     .fetch_all(db)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| StateInterval {
-            start: rfc3339(r.start_at),
-            end: rfc3339(r.end_at),
-            state: r.state,
-            reason: r.reason,
-        })
-        .collect())
+    Ok(rows.into_iter().map(StateInterval::from).collect())
 }
 
 /// The numeric raw samples of a series in `[t0, t1)` in time order, preceded by the newest one
