@@ -32,6 +32,11 @@ async fn tenant_with_devices(pool: &PgPool, slug: &str, names: &[&str]) -> (i64,
         .await
         .expect("tenant")
         .0;
+    (tenant, devices_in(pool, tenant, names).await)
+}
+
+/// A site "POP1" of the tenant with a core router of each name; their ids in that order.
+pub async fn devices_in(pool: &PgPool, tenant: i64, names: &[&str]) -> Vec<i64> {
     let site: i64 = sqlx::query_scalar(
         "insert into site (tenant_id, name, code) values ($1, 'POP', 'POP1') returning id",
     )
@@ -53,7 +58,7 @@ async fn tenant_with_devices(pool: &PgPool, slug: &str, names: &[&str]) -> (i64,
         .expect("device");
         ids.push(id);
     }
-    (tenant, ids)
+    ids
 }
 
 async fn setup(pool: PgPool, extra: &[(&str, &str)]) -> Fixture {

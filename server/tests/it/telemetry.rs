@@ -34,28 +34,7 @@ async fn add_devices(pool: &PgPool, slug: &str, names: &[&str]) -> Vec<i64> {
         .fetch_one(pool)
         .await
         .expect("tenant");
-    let site: i64 = sqlx::query_scalar(
-        "insert into site (tenant_id, name, code) values ($1, 'POP', 'POP1') returning id",
-    )
-    .bind(tenant)
-    .fetch_one(pool)
-    .await
-    .expect("site");
-    let mut ids = Vec::new();
-    for name in names {
-        let id: i64 = sqlx::query_scalar(
-            "insert into device (tenant_id, site_id, name, vendor, role, mgmt_address)
-             values ($1, $2, $3, 'mikrotik', 'core', '10.0.0.1') returning id",
-        )
-        .bind(tenant)
-        .bind(site)
-        .bind(name)
-        .fetch_one(pool)
-        .await
-        .expect("device");
-        ids.push(id);
-    }
-    ids
+    crate::ingest::devices_in(pool, tenant, names).await
 }
 
 async fn fleet(pool: PgPool) -> Fleet {
