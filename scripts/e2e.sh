@@ -2,6 +2,7 @@
 # Browser tests (end2end/) against the release build, in Debian's headless Chromium.
 #
 #   scripts/e2e.sh        # after `cargo leptos build --release` (scripts/test.sh runs it for you)
+#   E2E_ONLY=customers scripts/e2e.sh    # one file, end2end/tests/customers.test.mjs
 #
 # Creates a fresh database in the private PostgreSQL (scripts/pg.sh), migrates it, bootstraps
 # the first admin with a generated password, serves the app on a free local port, waits for
@@ -135,8 +136,14 @@ else
 fi
 rm -rf test-results
 
-log "node --test end2end/tests/ (Chromium: $chromium)"
+if [ -n "${E2E_ONLY:-}" ]; then
+  files=("tests/$E2E_ONLY.test.mjs")
+  [ -f "${files[0]}" ] || die "E2E_ONLY=$E2E_ONLY: no end2end/${files[0]}"
+else
+  files=(tests/*.test.mjs)
+fi
+log "node --test ${files[*]} in end2end/ (Chromium: $chromium)"
 BASE_URL="$base_url" E2E_ADMIN_USER=admin E2E_ADMIN_PASSWORD="$admin_password" CHROMIUM_PATH="$chromium" \
-  node --test --test-concurrency=1 --test-reporter=spec tests/*.test.mjs \
+  node --test --test-concurrency=1 --test-reporter=spec "${files[@]}" \
   || die "browser tests failed (screenshots and HTML of failing pages: end2end/test-results/)"
 log "all browser tests passed"

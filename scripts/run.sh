@@ -3,8 +3,9 @@
 # release, starts a private PostgreSQL when DATABASE_URL is unset, creates the master key
 # .ispvm/master.key when ENCRYPTION_MASTER_KEY_FILE is unset, migrates, creates the first
 # admin (prints its password once; or set INITIAL_ADMIN_PASSWORD), loads the demo ISP into an
-# empty database (NO_DEMO=1 to skip) and serves on
-# http://127.0.0.1:3000 (LISTEN_ADDR / PUBLIC_BASE_URL to change).
+# empty database, starts the simulated demo fleet (`ispvm-sim`) and an edge agent
+# (`ispvm-agent`) polling it and pushing to the server (NO_DEMO=1 skips all three), and serves on
+# http://127.0.0.1:3000 (LISTEN_ADDR / PUBLIC_BASE_URL to change). Ctrl-C stops all of it.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=scripts/env.sh
@@ -17,6 +18,10 @@ log "toolchain"
 log "building the release (cargo leptos build --release)"
 cd "$ISPVM_ROOT"
 SQLX_OFFLINE=true cargo leptos build --release
+if [ -z "${NO_DEMO:-}" ]; then
+  log "building the simulator and the agent (release)"
+  cargo build --release --locked -p routeros --bin ispvm-sim -p agent --bin ispvm-agent
+fi
 
 if [ -z "${DATABASE_URL:-}" ] && [ -z "${DATABASE_URL_FILE:-}" ]; then
   log "DATABASE_URL unset: using the private PostgreSQL in .ispvm/pg"
@@ -46,6 +51,51 @@ if [ -z "${NO_DEMO:-}" ]; then
   # NO_DEMO=1 skips it. `ispvm-sim` serves the same fleet.
   log "demo ISP"
   "$bin" demo load
+
+  # The simulated routers on their loopback addresses (127.0.1.x), and an agent for them.
+  demo="$ISPVM_ROOT/.ispvm/demo"
+  # The agent's token and buffer belong to one database: keyed by its URL.
+  db_key="$(printf '%s' "${DATABASE_URL:-}${DATABASE_URL_FILE:-}" | sha256sum | cut -c1-12)"
+  agent_dir="$demo/agent-$db_key"
+  mkdir -p "$agent_dir"
+  token="$agent_dir/token"
+  if [ ! -s "$token" ]; then
+    # One live token per agent name: a new name if an earlier token's file is gone.
+    name="demo-agent-$(date +%s)"
+    log "ingest token for agent $name (kept in $token)"
+    out="$("$bin" agent token create --tenant default --name "$name")"
+    (umask 077; printf '%s\n' "${out##*: }" > "$token")
+    printf '%s\n' "$name" > "$agent_dir/name"
+  fi
+  pids=()
+  stop_demo() {
+    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+  }
+  trap stop_demo EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+  log "simulated fleet (log: $demo/sim.log)"
+  rm -rf "$demo/certs" "$demo/sim.ready"   # new certificates at every start
+  "$CARGO_TARGET_DIR/release/ispvm-sim" --topology server/demo/isp.toml --cert-dir "$demo/certs" \
+    --ready-file "$demo/sim.ready" > "$demo/sim.log" 2>&1 &
+  pids+=("$!")
+  # The agent pins the API-SSL routers' certificates: the ready file comes after them.
+  for _ in $(seq 1 100); do
+    [ -f "$demo/sim.ready" ] && break
+    kill -0 "${pids[0]}" 2>/dev/null || { log "the simulator failed:"; cat "$demo/sim.log"; exit 1; }
+    sleep 0.1
+  done
+  [ -f "$demo/sim.ready" ] || { log "the simulator did not start within 10 s"; exit 1; }
+  log "edge agent (log: $demo/agent.log; status: http://127.0.0.1:9108/status)"
+  ISPVM_AGENT_TOKEN_FILE="$token" "$CARGO_TARGET_DIR/release/ispvm-agent" \
+    --server-url "http://${LISTEN_ADDR:-127.0.0.1:3000}" --name "$(cat "$agent_dir/name")" \
+    --fleet server/demo/isp.toml --buffer-dir "$agent_dir/buffer" --tls-pin-dir "$demo/certs" \
+    > "$demo/agent.log" 2>&1 &
+  pids+=("$!")
+  log "serving; stop with Ctrl-C"
+  "$bin" serve
+  exit $?
 fi
 log "serving; stop with Ctrl-C"
 exec "$bin" serve

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up and runs every test CI runs: formatting, clippy (native and wasm), the sqlx offline
 # data check, the wasm dependency wall, unit and integration tests (nextest, real PostgreSQL),
-# and browser tests in headless Chromium against the release build.
+# the README's run command with its demo fleet and agent (scripts/run-smoke.sh), and browser
+# tests in headless Chromium against the release build.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=scripts/env.sh
@@ -65,6 +66,9 @@ cargo nextest run --locked --no-fail-fast
 
 step "release build (cargo leptos build --release)"
 cargo leptos build --release
+
+step "the README's run command: demo fleet + agent → live samples (scripts/run-smoke.sh)"
+"$here/run-smoke.sh"
 
 step "browser tests (headless Chromium)"
 "$here/e2e.sh"

@@ -35,6 +35,9 @@ pub struct Args {
     /// The buffer's size cap (`2GiB`, `500MB`, bytes); over it the oldest batches are dropped.
     #[arg(long, env = "ISPVM_AGENT_MAX_BUFFER_SIZE")]
     pub max_buffer_size: Option<String>,
+    /// The buffer's age cap (`72h`, `3d`); older unsent batches are dropped.
+    #[arg(long, env = "ISPVM_AGENT_MAX_BUFFER_AGE")]
+    pub max_buffer_age: Option<String>,
     /// Interval of routers with `polling = "fast"` (`10s`).
     #[arg(long, env = "ISPVM_AGENT_FAST_INTERVAL")]
     pub fast_interval: Option<String>,
@@ -53,6 +56,9 @@ pub struct Args {
     /// API-SSL certificates to pin: `<device name>.der` files (as `ispvm-sim --cert-dir` writes).
     #[arg(long, env = "ISPVM_AGENT_TLS_PIN_DIR")]
     pub tls_pin_dir: Option<PathBuf>,
+    /// The local status endpoint (`GET /status`): `host:port`, or `off`.
+    #[arg(long, env = "ISPVM_AGENT_STATUS_ADDR")]
+    pub status_addr: Option<String>,
     /// Log filter (tracing's EnvFilter syntax).
     #[arg(long, env = "LOG_LEVEL")]
     pub log_level: Option<String>,
@@ -71,12 +77,14 @@ struct File {
     fleet: Option<PathBuf>,
     buffer_dir: Option<PathBuf>,
     max_buffer_size: Option<String>,
+    max_buffer_age: Option<String>,
     fast_interval: Option<String>,
     medium_interval: Option<String>,
     slow_interval: Option<String>,
     max_concurrent_polls: Option<usize>,
     batch_max_delay: Option<String>,
     tls_pin_dir: Option<PathBuf>,
+    status_addr: Option<String>,
     log_level: Option<String>,
     token_file: Option<PathBuf>,
     router_password_file: Option<PathBuf>,
@@ -98,6 +106,7 @@ pub struct Settings {
     pub fleet: PathBuf,
     pub buffer_dir: PathBuf,
     pub max_buffer_bytes: u64,
+    pub max_buffer_age: Duration,
     pub intervals: Intervals,
     pub max_concurrent_polls: usize,
     pub batch_max_delay: Duration,
@@ -105,6 +114,8 @@ pub struct Settings {
     pub tls_pin_dir: Option<PathBuf>,
     /// Overrides the fleet file's `[credential]` password.
     pub router_password: Option<SecretString>,
+    /// `None` when turned off.
+    pub status_addr: Option<std::net::SocketAddr>,
     pub log_level: String,
     pub once: bool,
 }
@@ -112,6 +123,9 @@ pub struct Settings {
 /// 2 GiB: at the demo fleet's rate (docs/agent.md) this holds about 13 days, well over the
 /// 72 hours the agent must bridge.
 pub const DEFAULT_MAX_BUFFER_BYTES: u64 = 2 << 30;
+
+/// Local only by default: the status tells the buffer's state, not for the whole network.
+pub const DEFAULT_STATUS_ADDR: &str = "127.0.0.1:9108";
 
 impl Settings {
     /// Reads the process's command line and environment.
@@ -171,6 +185,23 @@ impl Settings {
             Some(text) => parse_size(&text).with_context(|| format!("buffer size {text:?}"))?,
             None => DEFAULT_MAX_BUFFER_BYTES,
         };
+        let max_buffer_age = interval(
+            args.max_buffer_age,
+            file.max_buffer_age,
+            "72h",
+            "buffer age cap",
+        )?;
+        let status_addr = match args
+            .status_addr
+            .or(file.status_addr)
+            .unwrap_or_else(|| DEFAULT_STATUS_ADDR.to_owned())
+            .trim()
+        {
+            "off" => None,
+            text => Some(text.parse().with_context(|| {
+                format!("status address {text:?}: expected host:port (e.g. 127.0.0.1:9108) or off")
+            })?),
+        };
         let server_url = args.server_url.or(file.server_url);
         if !args.once {
             let Some(url) = &server_url else {
@@ -200,6 +231,7 @@ impl Settings {
                 .or(file.buffer_dir)
                 .unwrap_or_else(|| PathBuf::from("/var/lib/ispvm-agent")),
             max_buffer_bytes,
+            max_buffer_age,
             intervals,
             max_concurrent_polls: args
                 .max_concurrent_polls
@@ -210,6 +242,7 @@ impl Settings {
             batch_max_samples: 10_000,
             tls_pin_dir: args.tls_pin_dir.or(file.tls_pin_dir),
             router_password,
+            status_addr,
             log_level: args
                 .log_level
                 .or(file.log_level)
@@ -270,7 +303,8 @@ pub fn parse_duration(text: &str) -> anyhow::Result<Duration> {
         "" | "s" => value,
         "m" => value * 60.0,
         "h" => value * 3_600.0,
-        _ => bail!("unknown unit {unit:?} (ms, s, m, h)"),
+        "d" => value * 86_400.0,
+        _ => bail!("unknown unit {unit:?} (ms, s, m, h, d)"),
     };
     if !seconds.is_finite() || seconds <= 0.0 {
         bail!("must be positive");

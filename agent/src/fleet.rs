@@ -3,8 +3,10 @@
 //! `medium`, `slow`) and optionally `id` (the inventory id samples then carry instead of the
 //! name), `tls_fingerprint` (SHA-256 of the router's API-SSL certificate, hex) and `vendor`
 //! (devices of other vendors are skipped); and one `[credential]` with `username` and
-//! `password` or `password_file`. Other tables and fields are ignored, so the demo file works
-//! as it is.
+//! `password` or `password_file`. `[[probe]]` entries add the agent's own probes: `device`
+//! (whose series they are), `kind` (`icmp`, `tcp`, `http`), `target` (`10.0.0.1`,
+//! `10.0.0.1:8291`, `https://portal.example/health`), optional `interval` (the fast interval)
+//! and `timeout` (`2s`). Other tables and fields are ignored, so the demo file works as it is.
 
 use std::path::Path;
 use std::time::Duration;
@@ -19,12 +21,32 @@ use telemetry::DeviceRef;
 
 use crate::config::{Intervals, Settings};
 use crate::poll::Target;
+use crate::probe::{Check, Probe};
 
 #[derive(Debug, Deserialize)]
 struct FleetFile {
     credential: Option<Credential>,
     #[serde(default, rename = "device")]
     devices: Vec<Device>,
+    #[serde(default, rename = "probe")]
+    probes: Vec<ProbeEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProbeEntry {
+    device: String,
+    kind: String,
+    target: String,
+    interval: Option<String>,
+    timeout: Option<String>,
+}
+
+/// What the agent polls and probes.
+#[derive(Debug)]
+pub struct Fleet {
+    pub targets: Vec<Target>,
+    pub probes: Vec<Probe>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -69,10 +91,46 @@ impl FleetOptions {
     }
 }
 
-pub fn load(path: &Path, options: &FleetOptions) -> anyhow::Result<Vec<Target>> {
+pub fn load(path: &Path, options: &FleetOptions) -> anyhow::Result<Fleet> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    parse(&text, options).with_context(|| format!("fleet file {}", path.display()))
+    let in_file = || format!("fleet file {}", path.display());
+    Ok(Fleet {
+        targets: parse(&text, options).with_context(in_file)?,
+        probes: parse_probes(&text, options).with_context(in_file)?,
+    })
+}
+
+/// The `[[probe]]` entries.
+pub fn parse_probes(text: &str, options: &FleetOptions) -> anyhow::Result<Vec<Probe>> {
+    let file: FleetFile = toml::from_str(text).context("parsing")?;
+    let ids: std::collections::HashMap<&str, i64> = file
+        .devices
+        .iter()
+        .filter_map(|d| Some((d.name.as_str(), d.id?)))
+        .collect();
+    file.probes
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let what = || format!("probe {} ({} {})", i + 1, p.kind, p.target);
+            let duration = |text: &Option<String>, default: Duration| match text {
+                Some(t) => crate::config::parse_duration(t),
+                None => Ok(default),
+            };
+            Ok(Probe {
+                device: match ids.get(p.device.as_str()) {
+                    Some(id) => DeviceRef::Id(*id),
+                    None => DeviceRef::Name(p.device.clone()),
+                },
+                check: Check::parse(&p.kind, &p.target).with_context(what)?,
+                interval: duration(&p.interval, options.intervals.fast)
+                    .with_context(|| format!("{}: interval", what()))?,
+                timeout: duration(&p.timeout, Duration::from_secs(2))
+                    .with_context(|| format!("{}: timeout", what()))?,
+            })
+        })
+        .collect()
 }
 
 pub fn parse(text: &str, options: &FleetOptions) -> anyhow::Result<Vec<Target>> {
@@ -226,6 +284,31 @@ mod tests {
             Some(Verification::Pinned(_))
         ));
         let bad = text.replace("\"slow\"", "\"often\"");
+        let probes = format!(
+            "{text}\n[[probe]]\ndevice = \"a\"\nkind = \"tcp\"\ntarget = \"10.0.0.1:8291\"\n\
+             [[probe]]\ndevice = \"cpe-9\"\nkind = \"icmp\"\ntarget = \"10.9.0.1\"\ninterval = \"30s\"\n"
+        );
+        let parsed = parse_probes(&probes, &options()).expect("probes parse");
+        assert_eq!(parsed.len(), 2);
+        assert_eq!(
+            parsed[0].device,
+            DeviceRef::Id(17),
+            "the device's id when it has one"
+        );
+        assert_eq!(
+            parsed[0].interval,
+            Duration::from_secs(10),
+            "the fast interval"
+        );
+        assert_eq!(parsed[1].device, DeviceRef::Name("cpe-9".into()));
+        assert_eq!(parsed[1].interval, Duration::from_secs(30));
+        assert_eq!(parsed[1].timeout, Duration::from_secs(2));
+        let wrong = probes.replace("10.9.0.1", "cpe-9.example");
+        let err = parse_probes(&wrong, &options()).expect_err("not an IP");
+        assert!(
+            format!("{err:#}").contains("probe 2 (icmp cpe-9.example)"),
+            "{err:#}"
+        );
         assert!(parse(&bad, &options()).is_err());
         assert!(parse("[[device]]\nname=\"a\"\naddress=\"x\"\n", &options()).is_err());
     }

@@ -7,18 +7,22 @@
 //! - [`collect`]: pure parsers, RouterOS rows → telemetry samples, one file per menu.
 //! - [`poll`]: the I/O around them: one reused session per router, per-router intervals,
 //!   polls of different routers concurrent up to a cap; a failed poll becomes `up = down`.
+//! - [`probe`]: the agent's own ICMP, TCP and HTTP probes, into the same pipeline.
 //! - [`seal`]: samples are gathered into batches, each given its `batch_id` when sealed.
 //! - [`queue`]: sealed batches are written durably (gzip, CRC, fsync) before any send.
 //! - [`send`]: drains the queue oldest first, with back-off, `Retry-After`, dead letters.
 //! - [`config`] and [`fleet`]: the only readers of the environment, CLI and files.
 //! - [`run`]: wires the stages under one cancellation token.
+//! - [`status`]: the local `GET /status` endpoint (buffer depth, last push, drops).
 
 pub mod collect;
 pub mod config;
 pub mod fleet;
 pub mod poll;
+pub mod probe;
 pub mod queue;
 pub mod run;
 pub mod seal;
 pub mod send;
 pub mod stats;
+pub mod status;

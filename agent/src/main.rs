@@ -7,7 +7,7 @@ use std::sync::Arc;
 use agent::config::Settings;
 use agent::fleet::{self, FleetOptions};
 use agent::poll::Poller;
-use agent::queue::Queue;
+use agent::queue::{Caps, Queue};
 use agent::run;
 use agent::seal::SealConfig;
 use agent::send::SendConfig;
@@ -34,14 +34,20 @@ fn main() -> anyhow::Result<()> {
 }
 
 async fn start(settings: Settings) -> anyhow::Result<()> {
-    let targets = fleet::load(&settings.fleet, &FleetOptions::from_settings(&settings))?;
-    tracing::info!(routers = targets.len(), fleet = %settings.fleet.display(), "fleet loaded");
+    let fleet = fleet::load(&settings.fleet, &FleetOptions::from_settings(&settings))?;
+    tracing::info!(routers = fleet.targets.len(), probes = fleet.probes.len(), fleet = %settings.fleet.display(), "fleet loaded");
     if settings.once {
-        return once(targets).await;
+        return once(fleet).await;
     }
     let queue = Arc::new(
-        Queue::open(&settings.buffer_dir, settings.max_buffer_bytes)
-            .context("opening the buffer")?,
+        Queue::open(
+            &settings.buffer_dir,
+            Caps {
+                max_bytes: settings.max_buffer_bytes,
+                max_age: settings.max_buffer_age,
+            },
+        )
+        .context("opening the buffer")?,
     );
     let seal = SealConfig {
         agent: run::agent_info(&settings.name),
@@ -58,19 +64,36 @@ async fn start(settings: Settings) -> anyhow::Result<()> {
     };
     let cancel = CancellationToken::new();
     tokio::spawn(shutdown_on_signal(cancel.clone()));
+    let stats = Arc::new(Stats::default());
+    if let Some(addr) = settings.status_addr {
+        let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| {
+            format!("status endpoint: cannot listen on {addr} (ISPVM_AGENT_STATUS_ADDR)")
+        })?;
+        tracing::info!(address = %listener.local_addr()?, "status endpoint at GET /status");
+        tokio::spawn(agent::status::serve(
+            listener,
+            settings.name.clone(),
+            queue.clone(),
+            stats.clone(),
+            cancel.clone(),
+        ));
+    }
     tracing::info!(
         agent = %settings.name,
         server = %send.url,
         buffer = %settings.buffer_dir.display(),
         max_buffer_bytes = settings.max_buffer_bytes,
+        max_buffer_age_s = settings.max_buffer_age.as_secs(),
         "agent started"
     );
     run::run(
-        targets,
+        fleet.targets,
+        fleet.probes,
         seal,
         send,
         queue,
         settings.max_concurrent_polls,
+        stats,
         cancel,
     )
     .await?;
@@ -78,19 +101,29 @@ async fn start(settings: Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `--once`: every router polled once, concurrently; samples to stdout as JSON lines.
-async fn once(targets: Vec<agent::poll::Target>) -> anyhow::Result<()> {
+/// `--once`: every router polled and every probe run once, concurrently; samples to stdout as
+/// JSON lines.
+async fn once(fleet: fleet::Fleet) -> anyhow::Result<()> {
     let stats = Stats::default();
-    let polls = targets.into_iter().map(|t| {
+    let prober = agent::probe::Prober::new()?;
+    let polls = fleet.targets.into_iter().map(|t| {
         let stats = &stats;
         async move {
             let mut poller = Poller::new(t, BackoffPolicy::default());
             poller.poll(agent::poll::now(), stats).await
         }
     });
-    let results = futures_util::future::join_all(polls).await;
+    let probes = fleet
+        .probes
+        .iter()
+        .map(|p| prober.run(p, agent::poll::now()));
+    let (results, probed) = futures_util::future::join(
+        futures_util::future::join_all(polls),
+        futures_util::future::join_all(probes),
+    )
+    .await;
     let mut stdout = std::io::stdout().lock();
-    for sample in results.into_iter().flatten() {
+    for sample in results.into_iter().chain(probed).flatten() {
         serde_json::to_writer(&mut stdout, &sample)?;
         stdout.write_all(b"\n")?;
     }

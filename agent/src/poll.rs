@@ -191,7 +191,8 @@ pub fn reason(error: &Error) -> String {
     truncate(text, telemetry::MAX_REASON_BYTES)
 }
 
-fn truncate(mut text: String, max: usize) -> String {
+/// Cuts `text` to at most `max` bytes, on a character boundary.
+pub fn truncate(mut text: String, max: usize) -> String {
     if text.len() > max {
         let mut cut = max;
         while !text.is_char_boundary(cut) {

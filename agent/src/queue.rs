@@ -14,6 +14,15 @@
 //! acknowledged as buffered). File names are `<seq>-<batch_id>.batch`, `seq` a 16-digit hex
 //! counter that orders the queue across restarts.
 //!
+//! Caps: the pending batches are kept under a size (`max_bytes`) and an age (`max_age`, by the
+//! time each batch was sealed). Over either, the oldest batches are deleted unsent, counted
+//! (batches and samples) and logged: at each push, and when the buffer is opened.
+//!
+//! Order: the sender takes the oldest batch, except while it replays a backlog (see
+//! [`Queue::next`]): then batches sealed since the server came back (the live lane) take turns
+//! with the replay, so live data is not held back for the hours a long backlog takes to drain.
+//! Each lane is in seal order, so each is in time order per series.
+//!
 //! File format (little endian): magic `ISPVMB01`, CRC-32 of everything after it, batch id (16
 //! bytes), sealed-at (i64 Unix ms), sample count (u32), payload length (u32), payload (the
 //! batch as gzip-compressed JSON). A file whose magic, length, CRC or payload is wrong is
@@ -24,6 +33,7 @@ use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 use uuid::Uuid;
 
@@ -49,6 +59,46 @@ pub struct Entry {
     pub seq: u64,
     pub batch_id: Uuid,
     pub bytes: u64,
+    pub sealed_at_ms: i64,
+    pub samples: u32,
+}
+
+/// The limits of the pending batches; over either, the oldest are dropped.
+#[derive(Debug, Clone, Copy)]
+pub struct Caps {
+    pub max_bytes: u64,
+    pub max_age: Duration,
+}
+
+impl Caps {
+    /// No cap at all (tests).
+    pub const NONE: Caps = Caps {
+        max_bytes: u64::MAX,
+        max_age: Duration::MAX,
+    };
+}
+
+/// Which lane a batch was taken from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lane {
+    /// The replay of what was buffered when the server came back (or the agent started).
+    Backlog,
+    /// Sealed since; also every batch when there is no backlog.
+    Live,
+}
+
+/// Why a pending batch was deleted unsent.
+#[derive(Debug, Clone, Copy)]
+enum DropReason {
+    Size,
+    Age,
+}
+
+fn now_ms() -> i64 {
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    i64::try_from(since.as_millis()).unwrap_or(i64::MAX)
 }
 
 impl Entry {
@@ -87,14 +137,14 @@ struct State {
 #[derive(Debug)]
 pub struct Queue {
     dir: PathBuf,
-    max_bytes: u64,
+    caps: Caps,
     state: Mutex<State>,
     pushed: tokio::sync::Notify,
 }
 
 impl Queue {
-    /// Opens (creating) the buffer and indexes the batches already in it.
-    pub fn open(dir: &Path, max_bytes: u64) -> Result<Self, QueueError> {
+    /// Opens (creating) the buffer, indexes the batches already in it and applies the caps.
+    pub fn open(dir: &Path, caps: Caps) -> Result<Self, QueueError> {
         for sub in ["queue", "dead", "corrupt"] {
             let path = dir.join(sub);
             fs::create_dir_all(&path).map_err(io("creating", &path))?;
@@ -118,6 +168,9 @@ impl Queue {
                 continue;
             };
             let size = item.metadata().map_err(io("reading", &path))?.len();
+            // A header that cannot be read keeps the batch (dated now, so the age cap spares
+            // it); the sender finds it unreadable and sets it aside with the reason.
+            let (sealed_at_ms, samples) = read_header(&path).unwrap_or((now_ms(), 0));
             bytes += size;
             entries.insert(
                 entry.0,
@@ -125,6 +178,8 @@ impl Queue {
                     seq: entry.0,
                     batch_id: entry.1,
                     bytes: size,
+                    sealed_at_ms,
+                    samples,
                 },
             );
         }
@@ -136,16 +191,65 @@ impl Queue {
                 "buffer reopened with unsent batches"
             );
         }
-        Ok(Self {
+        let queue = Self {
             dir: dir.to_owned(),
-            max_bytes,
+            caps,
             state: Mutex::new(State {
                 entries,
                 bytes,
                 next_seq,
             }),
             pushed: tokio::sync::Notify::new(),
-        })
+        };
+        Ok(queue)
+    }
+
+    /// Deletes the oldest pending batches while the queue is over a cap (always keeping the
+    /// newest batch under the size cap: it was just acknowledged). Counted and logged.
+    pub fn apply_caps(&self, stats: &Stats) {
+        let oldest_allowed = now_ms()
+            .saturating_sub(i64::try_from(self.caps.max_age.as_millis()).unwrap_or(i64::MAX));
+        let dropped = {
+            let mut state = self.state();
+            let mut dropped = Vec::new();
+            loop {
+                let why = match state.entries.first_key_value() {
+                    Some((_, oldest)) if oldest.sealed_at_ms < oldest_allowed => DropReason::Age,
+                    Some(_) if state.bytes > self.caps.max_bytes && state.entries.len() > 1 => {
+                        DropReason::Size
+                    }
+                    _ => break,
+                };
+                let Some((_, oldest)) = state.entries.pop_first() else {
+                    break;
+                };
+                state.bytes -= oldest.bytes;
+                dropped.push((oldest, why));
+            }
+            dropped
+        };
+        for (old, why) in dropped {
+            let total = Stats::add(&stats.dropped_batches, 1);
+            let samples = Stats::add(&stats.dropped_samples, u64::from(old.samples));
+            let cap = match why {
+                DropReason::Size => "buffer over its size cap: dropped the oldest unsent batch",
+                DropReason::Age => "buffered batch older than the age cap: dropped unsent",
+            };
+            tracing::error!(
+                batch.id = %old.batch_id,
+                bytes = old.bytes,
+                samples = old.samples,
+                max_buffer_bytes = self.caps.max_bytes,
+                max_buffer_age_s = self.caps.max_age.as_secs(),
+                agent_dropped_batches_total = total,
+                agent_dropped_samples_total = samples,
+                "{cap}"
+            );
+            let old_path = self.path("queue", &old);
+            if let Err(e) = fs::remove_file(&old_path) {
+                tracing::warn!(file = %old_path.display(), error = %e, "could not delete a dropped batch");
+            }
+        }
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
@@ -156,8 +260,8 @@ impl Queue {
         self.dir.join(sub).join(entry.file_name())
     }
 
-    /// Writes a sealed batch durably, then makes room under the size cap by dropping the
-    /// oldest batches (counted and logged). Blocking: call it off the async threads.
+    /// Writes a sealed batch durably, then applies the caps by dropping the oldest batches
+    /// (counted and logged). Blocking: call it off the async threads.
     pub fn push(&self, sealed: &Sealed, stats: &Stats) -> Result<Entry, QueueError> {
         let mut record = Vec::with_capacity(HEADER + sealed.payload.len());
         record.extend_from_slice(MAGIC);
@@ -180,6 +284,8 @@ impl Queue {
             seq,
             batch_id: sealed.batch_id,
             bytes: record.len() as u64,
+            sealed_at_ms: sealed.sealed_at_ms,
+            samples: sealed.samples,
         };
         let path = self.path("queue", &entry);
         let tmp = self
@@ -192,34 +298,12 @@ impl Queue {
         drop(file);
         fs::rename(&tmp, &path).map_err(io("renaming", &tmp))?;
         sync_dir(&self.dir.join("queue"))?;
-        let dropped = {
+        {
             let mut state = self.state();
             state.bytes += entry.bytes;
             state.entries.insert(seq, entry.clone());
-            let mut dropped = Vec::new();
-            while state.bytes > self.max_bytes && state.entries.len() > 1 {
-                let Some((_, oldest)) = state.entries.pop_first() else {
-                    break;
-                };
-                state.bytes -= oldest.bytes;
-                dropped.push(oldest);
-            }
-            dropped
-        };
-        for old in dropped {
-            let total = Stats::add(&stats.dropped_batches, 1);
-            tracing::error!(
-                batch.id = %old.batch_id,
-                bytes = old.bytes,
-                max_buffer_bytes = self.max_bytes,
-                agent_dropped_batches_total = total,
-                "buffer over its size cap: dropped the oldest unsent batch"
-            );
-            let old_path = self.path("queue", &old);
-            if let Err(e) = fs::remove_file(&old_path) {
-                tracing::warn!(file = %old_path.display(), error = %e, "could not delete a dropped batch");
-            }
         }
+        self.apply_caps(stats);
         self.pushed.notify_one();
         Ok(entry)
     }
@@ -227,6 +311,31 @@ impl Queue {
     /// The oldest pending batch.
     pub fn oldest(&self) -> Option<Entry> {
         self.state().entries.values().next().cloned()
+    }
+
+    /// The sequence number of the newest pending batch.
+    pub fn newest_seq(&self) -> Option<u64> {
+        self.state().entries.keys().next_back().copied()
+    }
+
+    /// The batch to send next. Batches up to `backlog_end` are the backlog, the rest the live
+    /// lane; each lane goes oldest first. While both have batches, `prefer` picks the lane, so
+    /// a sender that alternates it gives live data half the sends during a replay.
+    pub fn next(&self, backlog_end: Option<u64>, prefer: Lane) -> Option<(Entry, Lane)> {
+        let state = self.state();
+        let (_, oldest) = state.entries.first_key_value()?;
+        let Some(end) = backlog_end.filter(|end| oldest.seq <= *end) else {
+            return Some((oldest.clone(), Lane::Live));
+        };
+        let live = state
+            .entries
+            .range(end.saturating_add(1)..)
+            .next()
+            .map(|(_, e)| e);
+        match (prefer, live) {
+            (Lane::Live, Some(live)) => Some((live.clone(), Lane::Live)),
+            _ => Some((oldest.clone(), Lane::Backlog)),
+        }
     }
 
     /// How many batches and bytes are pending.
@@ -305,6 +414,21 @@ fn parse_name(name: &str) -> Option<(u64, Uuid)> {
         u64::from_str_radix(seq, 16).ok()?,
         Uuid::parse_str(id).ok()?,
     ))
+}
+
+/// The sealed-at time and sample count from a file's header.
+fn read_header(path: &Path) -> Option<(i64, u32)> {
+    use std::io::Read;
+    let mut header = [0; HEADER];
+    File::open(path).ok()?.read_exact(&mut header).ok()?;
+    if &header[..8] != MAGIC {
+        return None;
+    }
+    let mut at = [0; 8];
+    at.copy_from_slice(&header[28..36]);
+    let mut samples = [0; 4];
+    samples.copy_from_slice(&header[36..40]);
+    Some((i64::from_le_bytes(at), u32::from_le_bytes(samples)))
 }
 
 fn decode(record: &[u8], expected: Uuid) -> Result<Sealed, String> {

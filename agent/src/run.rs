@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::poll::{self, Poller, Target};
+use crate::probe::{self, Probe, Prober};
 use crate::queue::Queue;
 use crate::seal::{self, SealConfig};
 use crate::send::{self, SendConfig};
@@ -26,7 +27,7 @@ pub fn agent_info(name: &str) -> AgentInfo {
     }
 }
 
-/// The collecting half: pollers and the sealer, writing to `queue`.
+/// The collecting half: pollers, probes and the sealer, writing to `queue`.
 #[derive(Debug)]
 pub struct Collection {
     pub tasks: JoinSet<()>,
@@ -34,8 +35,10 @@ pub struct Collection {
     pub sealed: broadcast::Sender<Uuid>,
 }
 
+#[allow(clippy::too_many_arguments)] // the stages' settings, each used once here
 pub fn start_collection(
     targets: Vec<Target>,
+    probes: (Vec<Probe>, Arc<Prober>),
     policy: BackoffPolicy,
     max_concurrent_polls: usize,
     seal_config: SealConfig,
@@ -55,6 +58,15 @@ pub fn start_collection(
             cancel.clone(),
         ));
     }
+    let (probes, prober) = probes;
+    for one in probes {
+        tasks.spawn(probe::run_probe(
+            prober.clone(),
+            one,
+            tx.clone(),
+            cancel.clone(),
+        ));
+    }
     drop(tx);
     let (sealed, _) = broadcast::channel(4_096);
     tasks.spawn(seal::run(
@@ -69,17 +81,24 @@ pub fn start_collection(
 }
 
 /// The whole agent, until `cancel`; then the sealer seals what the pollers handed over.
+#[allow(clippy::too_many_arguments)] // the stages' settings, each used once here
 pub async fn run(
     targets: Vec<Target>,
+    probes: Vec<Probe>,
     seal_config: SealConfig,
     send_config: SendConfig,
     queue: Arc<Queue>,
     max_concurrent_polls: usize,
+    stats: Arc<Stats>,
     cancel: CancellationToken,
 ) -> anyhow::Result<()> {
-    let stats = Arc::new(Stats::default());
+    // The caps of a buffer left by an earlier run (the age cap above all: it may have been
+    // off for days) apply before anything is sent.
+    queue.apply_caps(&stats);
+    let prober = Arc::new(Prober::new()?);
     let mut collection = start_collection(
         targets,
+        (probes, prober),
         BackoffPolicy::default(),
         max_concurrent_polls,
         seal_config,
@@ -100,7 +119,7 @@ pub async fn run(
     }
 }
 
-/// Logs the agent's counters every minute, until the status endpoint of issue 7 exists.
+/// Logs the agent's counters every minute (the status endpoint answers them at any time).
 async fn report(queue: Arc<Queue>, stats: Arc<Stats>, cancel: CancellationToken) {
     let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
     every.tick().await;
@@ -122,6 +141,7 @@ async fn report(queue: Arc<Queue>, stats: Arc<Stats>, cancel: CancellationToken)
             buffered_batches = batches,
             buffered_bytes = bytes,
             agent_dropped_batches_total = get(&stats.dropped_batches),
+            agent_dropped_samples_total = get(&stats.dropped_samples),
             dead_letter_batches = get(&stats.dead_letter_batches),
             corrupt_batches = get(&stats.corrupt_batches),
             "agent status"

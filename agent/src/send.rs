@@ -1,4 +1,6 @@
-//! Drains the buffer to `POST /api/ingest/v1/batches`, oldest batch first.
+//! Drains the buffer to `POST /api/ingest/v1/batches`, oldest batch first; while it replays a
+//! backlog (what was buffered when the server came back, or when the agent started), batches
+//! sealed since take every other send, so live data keeps flowing during a long drain.
 //!
 //! | answer | what the agent does |
 //! |---|---|
@@ -20,7 +22,7 @@ use secrecy::{ExposeSecret, SecretString};
 use telemetry::{Batch, ErrorResponse, IngestResponse};
 use tokio_util::sync::CancellationToken;
 
-use crate::queue::{Entry, Queue};
+use crate::queue::{Entry, Lane, Queue};
 use crate::stats::Stats;
 
 #[derive(Debug, Clone)]
@@ -143,7 +145,7 @@ async fn attempt(
     }
 }
 
-fn error_chain(e: &dyn std::error::Error) -> String {
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
     let mut text = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {
@@ -166,8 +168,11 @@ pub async fn run(
         .build()
         .map_err(|e| anyhow::anyhow!("building the HTTP client: {e}"))?;
     let mut failures: u32 = 0;
+    // Batches up to this one are the backlog being replayed; `prefer` alternates the lanes.
+    let mut backlog_end = queue.newest_seq();
+    let mut prefer = Lane::Live;
     loop {
-        let Some(entry) = queue.oldest() else {
+        let Some((entry, lane)) = queue.next(backlog_end, prefer) else {
             tokio::select! {
                 () = cancel.cancelled() => return Ok(()),
                 () = queue.wait_for_push() => continue,
@@ -195,10 +200,24 @@ pub async fn run(
         match outcome {
             Outcome::Delivered => {
                 if failures > 0 {
-                    tracing::info!(attempts = failures + 1, "server reachable again");
+                    // Everything buffered until now is the backlog; what is sealed from now
+                    // on is live.
+                    backlog_end = queue.newest_seq();
+                    let (batches, bytes) = queue.depth();
+                    tracing::info!(
+                        attempts = failures + 1,
+                        backlog_batches = batches,
+                        backlog_bytes = bytes,
+                        "server reachable again; replaying the backlog"
+                    );
                 }
                 failures = 0;
+                prefer = match lane {
+                    Lane::Live => Lane::Backlog,
+                    Lane::Backlog => Lane::Live,
+                };
                 Stats::add(&stats.sent_batches, 1);
+                stats.mark_pushed();
                 queue.remove(&entry);
             }
             Outcome::DeadLetter(why) => {

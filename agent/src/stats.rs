@@ -1,8 +1,8 @@
 //! The agent's own counters: what it polled, sealed, sent, rejected, set aside and dropped.
-//! Logged when they change in a way an operator must hear about; a status endpoint and
-//! reporting them to the server are later work (issue 7).
+//! Logged when they change in a way an operator must hear about, and answered by the local
+//! status endpoint (`status.rs`); reporting them to the server is later work (issue 7).
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 #[derive(Debug, Default)]
 pub struct Stats {
@@ -16,10 +16,14 @@ pub struct Stats {
     pub rejected_samples: AtomicU64,
     pub dead_letter_batches: AtomicU64,
     pub corrupt_batches: AtomicU64,
-    /// Batches deleted unsent because the buffer was over its size cap.
+    /// Batches deleted unsent because the buffer was over its size or age cap.
     pub dropped_batches: AtomicU64,
+    /// The samples in them.
+    pub dropped_samples: AtomicU64,
     /// Samples that could not be written to the buffer (disk error).
     pub unbuffered_samples: AtomicU64,
+    /// Unix ms of the last batch the server took; 0 before the first.
+    last_push_ms: AtomicI64,
 }
 
 fn add(counter: &AtomicU64, n: u64) -> u64 {
@@ -49,5 +53,15 @@ impl Stats {
 
     pub fn get(counter: &AtomicU64) -> u64 {
         counter.load(Ordering::Relaxed)
+    }
+
+    /// Notes that the server took a batch now.
+    pub fn mark_pushed(&self) {
+        self.last_push_ms
+            .store(crate::poll::now().0, Ordering::Relaxed);
+    }
+
+    pub fn last_push_ms(&self) -> Option<i64> {
+        Some(self.last_push_ms.load(Ordering::Relaxed)).filter(|&ms| ms > 0)
     }
 }

@@ -75,10 +75,11 @@ export async function withPage(browser, t, { js }, fn) {
   context.setDefaultNavigationTimeout(NAVIGATION_TIMEOUT);
   const page = await context.newPage();
   const problems = [];
-  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+  // Each problem names the page it happened on: a hydration panic is a page's bug.
+  page.on('pageerror', (err) => problems.push(`page error at ${page.url()}: ${err.message}`));
   page.on('console', (msg) => {
     if (msg.type() === 'error' && /panicked|RuntimeError|unreachable/.test(msg.text())) {
-      problems.push(`console error: ${msg.text()}`);
+      problems.push(`console error at ${page.url()}: ${msg.text()}`);
     }
   });
   try {

@@ -38,6 +38,11 @@ fn file_then_environment_then_command_line() {
     assert_eq!(settings.intervals.medium, Duration::from_secs(60));
     assert_eq!(settings.max_buffer_bytes, 1 << 30);
     assert_eq!(
+        settings.max_buffer_age,
+        Duration::from_secs(72 * 3_600),
+        "the default"
+    );
+    assert_eq!(
         settings
             .token
             .as_ref()
@@ -98,8 +103,45 @@ fn durations_and_sizes() {
     );
     assert_eq!(parse_duration("5m").expect("ok"), Duration::from_secs(300));
     assert_eq!(parse_duration("10").expect("ok"), Duration::from_secs(10));
-    assert!(parse_duration("0s").is_err() && parse_duration("1d").is_err());
+    assert_eq!(
+        parse_duration("3d").expect("ok"),
+        Duration::from_secs(72 * 3_600)
+    );
+    assert!(parse_duration("0s").is_err() && parse_duration("1w").is_err());
     assert_eq!(parse_size("2GiB").expect("ok"), 2 << 30);
     assert_eq!(parse_size("500MB").expect("ok"), 500_000_000);
     assert!(parse_size("1TB").is_err());
+}
+
+#[test]
+fn the_status_address_defaults_to_localhost_and_can_be_turned_off() {
+    let args = Args {
+        once: true,
+        fleet: Some("f.toml".into()),
+        ..Args::default()
+    };
+    let default = Settings::resolve(args.clone(), &env(HashMap::new())).expect("valid");
+    assert_eq!(
+        default.status_addr,
+        Some("127.0.0.1:9108".parse().expect("addr"))
+    );
+    let off = Args {
+        status_addr: Some("off".into()),
+        ..args.clone()
+    };
+    assert_eq!(
+        Settings::resolve(off, &env(HashMap::new()))
+            .expect("valid")
+            .status_addr,
+        None
+    );
+    let bad = Args {
+        status_addr: Some("localhost".into()),
+        ..args
+    };
+    let err = Settings::resolve(bad, &env(HashMap::new())).expect_err("no port");
+    assert!(
+        format!("{err:#}").contains("status address \"localhost\""),
+        "{err:#}"
+    );
 }

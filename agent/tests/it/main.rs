@@ -2,6 +2,7 @@
 //! small real HTTP ingest server started on port 0 (`server.rs`). One file per concern.
 
 mod collect;
+mod crash;
 mod forward;
 mod server;
 
@@ -9,7 +10,7 @@ pub use std::sync::Arc;
 pub use std::time::Duration;
 
 pub use agent::poll::{Poller, Target};
-pub use agent::queue::Queue;
+pub use agent::queue::{Caps, Queue};
 pub use agent::stats::Stats;
 pub use routeros::session::breaker::BackoffPolicy;
 pub use routeros::sim::{Fleet, FleetOptions, Topology};

@@ -112,6 +112,7 @@ async fn run(args: Args) -> Result<(), String> {
         }
     };
     if let Some(dir) = &args.cert_dir {
+        std::fs::create_dir_all(dir).map_err(|e| format!("creating {}: {e}", dir.display()))?;
         for router in fleet.routers() {
             if let Some(cert) = &router.certificate {
                 let path = dir.join(format!("{}.der", router.name));

@@ -62,20 +62,32 @@ async fn device_id(pool: &PgPool, name: &str) -> i64 {
         .expect("device id")
 }
 
-/// Links `b` under `a` (an uplink when `upstream`) and returns the response status.
-pub async fn link(app: &TestApp, c: &Client, a: i64, b: i64, upstream: bool) -> u16 {
-    let (a, b) = (a.to_string(), b.to_string());
+/// The fields of the link form (create and edit): each end a device id and an interface name.
+pub fn link_fields<'a>(
+    (a, a_interface): (&'a str, &'a str),
+    (b, b_interface): (&'a str, &'a str),
+    kind: &'a str,
+    capacity: &'a str,
+    upstream: bool,
+) -> Vec<(&'static str, &'a str)> {
     let mut form = vec![
-        ("form[a_device_id]", a.as_str()),
-        ("form[a_interface]", "sfp1"),
-        ("form[b_device_id]", b.as_str()),
-        ("form[b_interface]", "ether1"),
-        ("form[kind]", "physical"),
-        ("form[capacity_mbps]", "10000"),
+        ("form[a_device_id]", a),
+        ("form[a_interface]", a_interface),
+        ("form[b_device_id]", b),
+        ("form[b_interface]", b_interface),
+        ("form[kind]", kind),
+        ("form[capacity_mbps]", capacity),
     ];
     if upstream {
         form.push(("form[upstream]", "on"));
     }
+    form
+}
+
+/// Links `b` under `a` (an uplink when `upstream`) and returns the response status.
+pub async fn link(app: &TestApp, c: &Client, a: i64, b: i64, upstream: bool) -> u16 {
+    let (a, b) = (a.to_string(), b.to_string());
+    let form = link_fields((&a, "sfp1"), (&b, "ether1"), "physical", "10000", upstream);
     app.call(c, "create_link", &form).await.status().as_u16()
 }
 
@@ -247,15 +259,7 @@ async fn links_create_interfaces_and_refuse_cycles(pool: PgPool) {
         .call(
             &c,
             "create_link",
-            &[
-                ("form[a_device_id]", a.as_str()),
-                ("form[a_interface]", "new-port"),
-                ("form[b_device_id]", b.as_str()),
-                ("form[b_interface]", ""),
-                ("form[kind]", "wireless"),
-                ("form[capacity_mbps]", ""),
-                ("form[upstream]", "on"),
-            ],
+            &link_fields((&a, "new-port"), (&b, ""), "wireless", "", true),
         )
         .await;
     let (status, body) = error_of(res).await;

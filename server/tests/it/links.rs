@@ -5,7 +5,7 @@
 use reqwest::Client;
 use sqlx::PgPool;
 
-use crate::devices::{create_device, link};
+use crate::devices::{create_device, link, link_fields};
 use crate::sites::create_site;
 use crate::{count, error_of, spawn_app, TestApp};
 
@@ -13,25 +13,14 @@ use crate::{count, error_of, spawn_app, TestApp};
 /// name; it goes back to `b`'s page.
 fn link_form<'a>(
     id: &'a str,
-    (a, a_interface): (&'a str, &'a str),
-    (b, b_interface): (&'a str, &'a str),
+    a: (&'a str, &'a str),
+    b: (&'a str, &'a str),
     kind: &'a str,
     capacity: &'a str,
     upstream: bool,
 ) -> Vec<(&'static str, &'a str)> {
-    let mut form = vec![
-        ("id", id),
-        ("back", b),
-        ("form[a_device_id]", a),
-        ("form[a_interface]", a_interface),
-        ("form[b_device_id]", b),
-        ("form[b_interface]", b_interface),
-        ("form[kind]", kind),
-        ("form[capacity_mbps]", capacity),
-    ];
-    if upstream {
-        form.push(("form[upstream]", "on"));
-    }
+    let mut form = vec![("id", id), ("back", b.0)];
+    form.extend(link_fields(a, b, kind, capacity, upstream));
     form
 }
 
@@ -244,15 +233,7 @@ async fn link_edits_check_input_roles_and_tenants(pool: PgPool) {
         .call(
             &c,
             "create_link",
-            &[
-                ("form[a_device_id]", core_s.as_str()),
-                ("form[a_interface]", "sfp1"),
-                ("form[b_device_id]", agg_s.as_str()),
-                ("form[b_interface]", "ether1"),
-                ("form[kind]", "wireless"),
-                ("form[capacity_mbps]", ""),
-                ("form[upstream]", "on"),
-            ],
+            &link_fields((&core_s, "sfp1"), (&agg_s, "ether1"), "wireless", "", true),
         )
         .await;
     assert_eq!(res.status(), 200);

@@ -1,6 +1,7 @@
 //! Integration tests: the real app on port 0 against its own fresh PostgreSQL database
 //! (`#[sqlx::test]`), driven over real HTTP. One file per feature stem.
 
+mod agent;
 mod audit;
 mod auth;
 mod cli;
@@ -43,6 +44,7 @@ pub struct TestApp {
     /// The state the app serves with (its pool and master key), for calling ssr functions.
     pub state: AppState,
     shutdown: CancellationToken,
+    served: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
 
 impl Drop for TestApp {
@@ -56,6 +58,30 @@ pub async fn spawn_app_with(pool: PgPool, extra: &[(&str, &str)]) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
+    serve_on(listener, pool, extra).await
+}
+
+/// Starts the app again on the address of one that was stopped (`TestApp::stop`).
+pub async fn respawn_app(pool: PgPool, addr: SocketAddr) -> TestApp {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    let listener = loop {
+        match tokio::net::TcpListener::bind(addr).await {
+            Ok(listener) => break listener,
+            Err(e) if tokio::time::Instant::now() < deadline => {
+                tracing::debug!(%addr, error = %e, "port not free yet");
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            Err(e) => panic!("binding {addr} again: {e}"),
+        }
+    };
+    serve_on(listener, pool, &[]).await
+}
+
+async fn serve_on(
+    listener: tokio::net::TcpListener,
+    pool: PgPool,
+    extra: &[(&str, &str)],
+) -> TestApp {
     let addr = listener.local_addr().expect("addr");
     let origin = format!("http://{addr}");
     let mut vars: Vec<(String, String)> = vec![
@@ -79,13 +105,30 @@ pub async fn spawn_app_with(pool: PgPool, extra: &[(&str, &str)]) -> TestApp {
     let router = server::startup::router(&config, state.clone());
     let shutdown = CancellationToken::new();
     let stop = shutdown.clone();
-    tokio::spawn(async move { server::startup::serve(listener, router, stop).await });
+    let served = tokio::spawn(async move { server::startup::serve(listener, router, stop).await });
     TestApp {
         addr,
         pool,
         origin,
         state,
         shutdown,
+        served: Some(served),
+    }
+}
+
+impl TestApp {
+    /// Stops serving, as a stopped `ispvm serve` does (open connections are closed), and
+    /// waits until the port is released. Returns the pool and the address, to start again.
+    pub async fn stop(mut self) -> (PgPool, SocketAddr) {
+        self.shutdown.cancel();
+        if let Some(served) = self.served.take() {
+            tokio::time::timeout(std::time::Duration::from_secs(10), served)
+                .await
+                .expect("the app stops within 10 s")
+                .expect("serve task")
+                .expect("serve");
+        }
+        (self.pool.clone(), self.addr)
     }
 }
 

@@ -1,0 +1,254 @@
+//! Probes run by the agent itself, from the POP: ICMP echo, TCP connect and HTTP(S) GET.
+//!
+//! Each run of a probe writes `probe_up` (`down` with the reason: a probe that fails is
+//! evidence, never only a log line) and `probe_rtt_ms`; an ICMP run sends a burst of
+//! [`ECHOES`] echoes [`ECHO_GAP`] apart and also writes `probe_loss_percent` and
+//! `probe_jitter_ms` (the mean absolute difference of consecutive round trips, as RFC 3550's
+//! interarrival jitter without its smoothing). The series' instance is the target,
+//! `icmp:10.0.0.1`, `tcp:10.0.0.1:8291`, `http:https://portal.example/health`
+//! (docs/metrics.md). ICMP uses the unprivileged ICMP socket where the kernel allows it
+//! (`net.ipv4.ping_group_range`), else a raw socket (root or CAP_NET_RAW); when neither can be
+//! opened, ICMP probes report `down` with that reason. DNS probes are not there yet.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use telemetry::{DeviceRef, Sample, UnixMs};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::collect::Out;
+
+/// Echoes per ICMP run, and the gap between them.
+pub const ECHOES: u16 = 5;
+pub const ECHO_GAP: Duration = Duration::from_millis(200);
+
+/// What a probe checks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Check {
+    Icmp(IpAddr),
+    /// `host:port`.
+    Tcp(String),
+    /// An `http://` or `https://` URL; a 2xx or 3xx answer is up.
+    Http(String),
+}
+
+impl Check {
+    /// From a fleet file's `kind` and `target`.
+    pub fn parse(kind: &str, target: &str) -> anyhow::Result<Self> {
+        let target = target.trim();
+        match kind {
+            "icmp" => Ok(Self::Icmp(target.parse().with_context(|| {
+                format!("icmp target {target:?} is not an IP address")
+            })?)),
+            "tcp" => {
+                let Some((host, port)) = target.rsplit_once(':') else {
+                    bail!("tcp target {target:?} must be host:port");
+                };
+                if host.is_empty() || port.parse::<u16>().map_or(true, |p| p == 0) {
+                    bail!("tcp target {target:?} must be host:port with a port 1-65535");
+                }
+                Ok(Self::Tcp(target.to_owned()))
+            }
+            "http" => {
+                if !(target.starts_with("http://") || target.starts_with("https://")) {
+                    bail!("http target {target:?} must start with http:// or https://");
+                }
+                reqwest::Url::parse(target)
+                    .with_context(|| format!("http target {target:?} is not a URL"))?;
+                Ok(Self::Http(target.to_owned()))
+            }
+            other => bail!("unknown probe kind {other:?} (icmp, tcp, http)"),
+        }
+    }
+
+    /// The series instance (`probe_target`).
+    pub fn instance(&self) -> String {
+        match self {
+            Self::Icmp(ip) => format!("icmp:{ip}"),
+            Self::Tcp(target) => format!("tcp:{target}"),
+            Self::Http(url) => format!("http:{url}"),
+        }
+    }
+}
+
+/// One probe of the fleet file.
+#[derive(Debug, Clone)]
+pub struct Probe {
+    /// The device whose series the samples belong to.
+    pub device: DeviceRef,
+    pub check: Check,
+    pub interval: Duration,
+    /// Per echo, connect or request.
+    pub timeout: Duration,
+}
+
+/// What the probes share: the HTTP client and the ICMP socket (or why there is none).
+pub struct Prober {
+    http: reqwest::Client,
+    icmp: Result<surge_ping::Client, String>,
+}
+
+impl std::fmt::Debug for Prober {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Prober")
+            .field("icmp", &self.icmp.as_ref().map(|_| "open"))
+            .finish_non_exhaustive()
+    }
+}
+
+impl Prober {
+    pub fn new() -> anyhow::Result<Self> {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .context("building the probes' HTTP client")?;
+        let icmp = surge_ping::Client::new(&surge_ping::Config::default())
+            .map_err(|e| format!("cannot open an ICMP socket: {e}"));
+        if let Err(e) = &icmp {
+            tracing::warn!(error = %e, "ICMP probes will report down");
+        }
+        Ok(Self { http, icmp })
+    }
+
+    /// Runs `probe` once; its samples are stamped `ts`.
+    pub async fn run(&self, probe: &Probe, ts: UnixMs) -> Vec<Sample> {
+        let mut out = Out::new(probe.device.clone(), ts);
+        let instance = probe.check.instance();
+        let instance = Some(instance.as_str());
+        let result = match &probe.check {
+            Check::Icmp(ip) => self.icmp(*ip, probe.timeout).await.map(|echo| {
+                out.number("probe_loss_percent", instance, echo.loss_percent);
+                if let Some(jitter) = echo.jitter_ms {
+                    out.number("probe_jitter_ms", instance, jitter);
+                }
+                echo.rtt_ms
+            }),
+            Check::Tcp(target) => tcp(target, probe.timeout).await,
+            Check::Http(url) => self.http(url, probe.timeout).await,
+        };
+        match result {
+            Ok(rtt_ms) => {
+                out.state("probe_up", instance, "up");
+                out.number("probe_rtt_ms", instance, rtt_ms);
+            }
+            Err(reason) => {
+                out.state("probe_up", instance, "down").reason =
+                    Some(crate::poll::truncate(reason, telemetry::MAX_REASON_BYTES));
+            }
+        }
+        out.samples
+    }
+
+    async fn icmp(&self, ip: IpAddr, timeout: Duration) -> Result<Echoes, String> {
+        let client = self.icmp.as_ref().map_err(Clone::clone)?;
+        let mut pinger = client
+            .pinger(ip, surge_ping::PingIdentifier(rand::random()))
+            .await;
+        pinger.timeout(timeout);
+        let payload = [0_u8; 56];
+        let mut rtts = Vec::new();
+        let mut last_error = String::new();
+        for seq in 0..ECHOES {
+            if seq > 0 {
+                tokio::time::sleep(ECHO_GAP).await;
+            }
+            match pinger.ping(surge_ping::PingSequence(seq), &payload).await {
+                Ok((_, rtt)) => rtts.push(rtt.as_secs_f64() * 1e3),
+                Err(e) => last_error = e.to_string(),
+            }
+        }
+        Echoes::of(&rtts, ECHOES).ok_or_else(|| format!("no echo reply: {last_error}"))
+    }
+
+    async fn http(&self, url: &str, timeout: Duration) -> Result<f64, String> {
+        let start = Instant::now();
+        let response = self
+            .http
+            .get(url)
+            .timeout(timeout)
+            .send()
+            .await
+            .map_err(|e| {
+                if e.is_timeout() {
+                    format!("timeout after {} ms", timeout.as_millis())
+                } else {
+                    crate::send::error_chain(&e)
+                }
+            })?;
+        let rtt = start.elapsed().as_secs_f64() * 1e3;
+        let status = response.status();
+        if status.is_success() || status.is_redirection() {
+            Ok(rtt)
+        } else {
+            Err(format!("HTTP {status}"))
+        }
+    }
+}
+
+async fn tcp(target: &str, timeout: Duration) -> Result<f64, String> {
+    let start = Instant::now();
+    match tokio::time::timeout(timeout, tokio::net::TcpStream::connect(target)).await {
+        Ok(Ok(_stream)) => Ok(start.elapsed().as_secs_f64() * 1e3),
+        Ok(Err(e)) => Err(format!("connect: {e}")),
+        Err(_) => Err(format!("timeout after {} ms", timeout.as_millis())),
+    }
+}
+
+/// The figures of one ICMP burst.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Echoes {
+    pub rtt_ms: f64,
+    pub loss_percent: f64,
+    /// `None` with fewer than two replies.
+    pub jitter_ms: Option<f64>,
+}
+
+impl Echoes {
+    /// From the round trips of the replies (in send order) out of `sent` echoes; `None` when
+    /// nothing came back.
+    pub fn of(rtts: &[f64], sent: u16) -> Option<Self> {
+        if rtts.is_empty() || sent == 0 {
+            return None;
+        }
+        let replies = rtts.len() as f64;
+        let jitter = (rtts.len() > 1)
+            .then(|| rtts.windows(2).map(|w| (w[1] - w[0]).abs()).sum::<f64>() / (replies - 1.0));
+        Some(Self {
+            rtt_ms: rtts.iter().sum::<f64>() / replies,
+            loss_percent: (1.0 - replies / f64::from(sent)).max(0.0) * 100.0,
+            jitter_ms: jitter,
+        })
+    }
+}
+
+/// Runs `probe` every `interval` (after a random first delay) until cancelled.
+pub async fn run_probe(
+    prober: Arc<Prober>,
+    probe: Probe,
+    samples: mpsc::Sender<Vec<Sample>>,
+    cancel: CancellationToken,
+) {
+    let interval = probe.interval.max(Duration::from_millis(1));
+    let jitter = interval.mul_f64(rand::random::<f64>());
+    let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + jitter, interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        tokio::select! {
+            () = cancel.cancelled() => return,
+            _ = ticker.tick() => {}
+        }
+        let batch = tokio::select! {
+            () = cancel.cancelled() => return,
+            batch = prober.run(&probe, crate::poll::now()) => batch,
+        };
+        if samples.send(batch).await.is_err() {
+            return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
