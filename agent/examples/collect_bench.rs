@@ -17,9 +17,6 @@ use agent::poll::{Poller, Target};
 use agent::stats::Stats;
 use routeros::session::breaker::BackoffPolicy;
 use routeros::sim::{Fleet, FleetOptions, Topology};
-use routeros::tls::{Fingerprint, TlsConfig, Verification};
-use routeros::ClientConfig;
-use telemetry::DeviceRef;
 use tokio::sync::Semaphore;
 
 const DEMO: &str = include_str!("../../server/demo/isp.toml");
@@ -38,40 +35,20 @@ fn setting(name: &str, default: usize) -> usize {
 }
 
 fn target(fleet: &Fleet, topology: &Topology, name: &str) -> Target {
-    let router = fleet.router(name).expect("in the fleet");
     let credential = topology.credential.as_ref().expect("credential");
-    let mut client = ClientConfig::new(
-        router.address.ip().to_string(),
-        credential.username.clone(),
+    let router = fleet.router(name).expect("in the fleet");
+    Target::simulated(
+        router,
+        &credential.username,
         &credential.password,
-    );
-    client.port = router.address.port();
-    if let Some(cert) = &router.certificate {
-        client.tls = Some(TlsConfig {
-            verification: Verification::Pinned(Fingerprint::of(cert)),
-            server_name: None,
-        });
-    }
-    Target {
-        name: name.to_owned(),
-        device: DeviceRef::Name(name.to_owned()),
-        client,
-        interval: Duration::from_secs(10),
-    }
+        Duration::from_secs(10),
+    )
 }
 
 async fn start_fleet(topology: &Topology, seed: u64) -> Fleet {
-    Fleet::start(
-        topology,
-        &FleetOptions {
-            seed,
-            port: Some(0),
-            bind: Some("127.0.0.1".parse().expect("ip")),
-            ..FleetOptions::default()
-        },
-    )
-    .await
-    .expect("fleet starts")
+    Fleet::start(topology, &FleetOptions::local(seed))
+        .await
+        .expect("fleet starts")
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {

@@ -32,6 +32,39 @@ pub struct Target {
 }
 
 impl Target {
+    /// A router of a running simulator (`routeros::sim`), its API-SSL certificate pinned, polled
+    /// every `interval`: what the integration tests, the server's agent test and the collection
+    /// benchmark poll.
+    pub fn simulated(
+        router: &routeros::sim::RunningRouter,
+        username: &str,
+        password: &str,
+        interval: Duration,
+    ) -> Self {
+        let mut client = ClientConfig::new(
+            router.address.ip().to_string(),
+            username.to_owned(),
+            password,
+        );
+        client.port = router.address.port();
+        client.connect_timeout = Duration::from_secs(2);
+        client.request_timeout = Duration::from_secs(5);
+        if let Some(cert) = &router.certificate {
+            client.tls = Some(routeros::tls::TlsConfig {
+                verification: routeros::tls::Verification::Pinned(routeros::tls::Fingerprint::of(
+                    cert,
+                )),
+                server_name: None,
+            });
+        }
+        Self {
+            name: router.name.clone(),
+            device: DeviceRef::Name(router.name.clone()),
+            client,
+            interval,
+        }
+    }
+
     /// `up`'s `via` label.
     fn via(&self) -> &'static str {
         if self.client.tls.is_some() {
@@ -208,8 +241,18 @@ pub fn now() -> UnixMs {
     UnixMs::from_datetime(time::OffsetDateTime::now_utc())
 }
 
-/// Polls one router every `interval` (after a random first delay, so a fleet's polls spread
-/// out) until cancelled or until the samples have nowhere to go.
+/// Ticks every `interval`, the first time after a random part of it, so that a fleet's polls
+/// and probes spread out; a missed tick is skipped, not bunched.
+pub fn spread_ticker(interval: Duration) -> tokio::time::Interval {
+    let interval = interval.max(Duration::from_millis(1));
+    let first = interval.mul_f64(rand::random::<f64>());
+    let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + first, interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    ticker
+}
+
+/// Polls one router every `interval` (see [`spread_ticker`]) until cancelled or until the
+/// samples have nowhere to go.
 pub async fn run_router(
     mut poller: Poller,
     limit: Arc<Semaphore>,
@@ -217,10 +260,7 @@ pub async fn run_router(
     stats: Arc<Stats>,
     cancel: CancellationToken,
 ) {
-    let interval = poller.target.interval.max(Duration::from_millis(1));
-    let jitter = interval.mul_f64(rand::random::<f64>());
-    let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + jitter, interval);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut ticker = spread_ticker(poller.target.interval);
     loop {
         tokio::select! {
             () = cancel.cancelled() => return,

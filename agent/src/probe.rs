@@ -224,17 +224,14 @@ impl Echoes {
     }
 }
 
-/// Runs `probe` every `interval` (after a random first delay) until cancelled.
+/// Runs `probe` every `interval` (see [`crate::poll::spread_ticker`]) until cancelled.
 pub async fn run_probe(
     prober: Arc<Prober>,
     probe: Probe,
     samples: mpsc::Sender<Vec<Sample>>,
     cancel: CancellationToken,
 ) {
-    let interval = probe.interval.max(Duration::from_millis(1));
-    let jitter = interval.mul_f64(rand::random::<f64>());
-    let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + jitter, interval);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut ticker = crate::poll::spread_ticker(probe.interval);
     loop {
         tokio::select! {
             () = cancel.cancelled() => return,

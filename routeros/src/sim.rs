@@ -47,6 +47,19 @@ pub struct FleetOptions {
     pub port: Option<u16>,
 }
 
+impl FleetOptions {
+    /// Every router on 127.0.0.1 with a free port: for tests and benchmarks, which run in
+    /// parallel and beside a demo simulator that may hold the file's addresses.
+    pub fn local(seed: u64) -> Self {
+        Self {
+            seed,
+            bind: Some(IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)),
+            port: Some(0),
+            ..Self::default()
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum SimError {
     #[error("router {router}: cannot listen on {address}: {source}")]

@@ -115,17 +115,9 @@ async fn record_from_simulator() {
 
     let text = include_str!("../../../server/demo/isp.toml");
     let topology = Topology::parse(text, "isp.toml").expect("demo parses");
-    let fleet = Fleet::start(
-        &topology,
-        &FleetOptions {
-            seed: 7,
-            port: Some(0),
-            bind: Some("127.0.0.1".parse().expect("ip")),
-            ..FleetOptions::default()
-        },
-    )
-    .await
-    .expect("fleet");
+    let fleet = Fleet::start(&topology, &FleetOptions::local(7))
+        .await
+        .expect("fleet");
     let cred = topology.credential.as_ref().expect("credential");
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/collect/testdata");
     let record = [

@@ -108,13 +108,14 @@ async fn an_agent_killed_mid_write_loses_no_acknowledged_batch() {
     let (fleet, topology) = demo_fleet().await;
     let dir = tempfile::tempdir().expect("tempdir");
     assert!(fleet_file(&fleet, &topology, &dir.path().join("fleet.toml")) >= 2);
-    // The server's address, reserved and closed: the first runs buffer everything.
+    // A closed port for the killed runs: they buffer everything. (The server of the last run
+    // gets a fresh port: binding this one again could meet a port taken meanwhile.)
     let ingest = Ingest::new();
-    let address = server::start(ingest.clone(), "127.0.0.1:0".parse().expect("addr"))
+    let closed = server::start(ingest.clone(), "127.0.0.1:0".parse().expect("addr"))
         .await
         .stop()
         .await;
-    let url = format!("http://{address}");
+    let url = format!("http://{closed}");
     let acknowledged = Arc::new(Mutex::new(Vec::new()));
     let status = Arc::new(Mutex::new(None));
 
@@ -130,8 +131,9 @@ async fn an_agent_killed_mid_write_loses_no_acknowledged_batch() {
         reader.join().expect("reader");
     }
 
-    // The server is back; one more run drains everything.
-    let running = server::start(ingest.clone(), address).await;
+    // A server at last; one more run drains everything to it.
+    let running = server::start(ingest.clone(), "127.0.0.1:0".parse().expect("addr")).await;
+    let url = format!("http://{}", running.address);
     let (mut child, reader) = start_agent(dir.path(), &url, &acknowledged, &status);
     let killed_runs = acknowledged.lock().expect("lock").clone();
     let mut missing: Vec<Uuid> = killed_runs.clone();

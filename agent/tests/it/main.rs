@@ -24,17 +24,9 @@ pub const DEMO: &str = include_str!("../../../server/demo/isp.toml");
 /// demo simulator may be running on the real addresses).
 pub async fn demo_fleet() -> (Fleet, Topology) {
     let topology = Topology::parse(DEMO, "isp.toml").expect("demo parses");
-    let fleet = Fleet::start(
-        &topology,
-        &FleetOptions {
-            seed: 11,
-            port: Some(0),
-            bind: Some("127.0.0.1".parse().expect("ip")),
-            ..FleetOptions::default()
-        },
-    )
-    .await
-    .expect("fleet starts");
+    let fleet = Fleet::start(&topology, &FleetOptions::local(11))
+        .await
+        .expect("fleet starts");
     (fleet, topology)
 }
 
@@ -46,28 +38,13 @@ pub fn target(
     password: Option<&str>,
     interval: Duration,
 ) -> Target {
-    let router = fleet.router(name).expect("in fleet");
     let credential = topology.credential.as_ref().expect("credential");
-    let mut client = ClientConfig::new(
-        router.address.ip().to_string(),
-        credential.username.clone(),
+    Target::simulated(
+        fleet.router(name).expect("in fleet"),
+        &credential.username,
         password.unwrap_or(&credential.password),
-    );
-    client.port = router.address.port();
-    client.connect_timeout = Duration::from_secs(2);
-    client.request_timeout = Duration::from_secs(5);
-    if let Some(cert) = &router.certificate {
-        client.tls = Some(TlsConfig {
-            verification: Verification::Pinned(Fingerprint::of(cert)),
-            server_name: None,
-        });
-    }
-    Target {
-        name: name.to_owned(),
-        device: DeviceRef::Name(name.to_owned()),
-        client,
         interval,
-    }
+    )
 }
 
 /// Retries at once: tests drive the breaker, not the clock.

@@ -19,8 +19,6 @@ use agent::send::SendConfig;
 use agent::stats::Stats;
 use routeros::session::breaker::BackoffPolicy;
 use routeros::sim::{Fleet, FleetOptions, Topology};
-use routeros::tls::{Fingerprint, TlsConfig, Verification};
-use routeros::ClientConfig;
 use secrecy::SecretString;
 use sqlx::PgPool;
 use telemetry::DeviceRef;
@@ -42,25 +40,7 @@ fn targets(fleet: &Fleet, topology: &Topology, interval: Duration) -> Vec<Target
         .iter()
         .map(|name| {
             let router = fleet.router(name).expect("in the fleet");
-            let mut client = ClientConfig::new(
-                router.address.ip().to_string(),
-                credential.username.clone(),
-                &credential.password,
-            );
-            client.port = router.address.port();
-            client.request_timeout = Duration::from_secs(5);
-            if let Some(cert) = &router.certificate {
-                client.tls = Some(TlsConfig {
-                    verification: Verification::Pinned(Fingerprint::of(cert)),
-                    server_name: None,
-                });
-            }
-            Target {
-                name: (*name).to_owned(),
-                device: DeviceRef::Name((*name).to_owned()),
-                client,
-                interval,
-            }
+            Target::simulated(router, &credential.username, &credential.password, interval)
         })
         .collect()
 }
@@ -111,17 +91,9 @@ async fn a_server_outage_loses_nothing_duplicates_nothing_and_live_data_flows_du
         .expect("token");
 
     let topology = Topology::parse(DEMO, "isp.toml").expect("demo parses");
-    let fleet = Fleet::start(
-        &topology,
-        &FleetOptions {
-            seed: 7,
-            port: Some(0),
-            bind: Some("127.0.0.1".parse().expect("ip")),
-            ..FleetOptions::default()
-        },
-    )
-    .await
-    .expect("fleet");
+    let fleet = Fleet::start(&topology, &FleetOptions::local(7))
+        .await
+        .expect("fleet");
     let dir = tempfile::tempdir().expect("tempdir");
     let queue = Arc::new(Queue::open(dir.path(), Caps::NONE).expect("queue"));
     let stats = Arc::new(Stats::default());
@@ -184,7 +156,8 @@ async fn a_server_outage_loses_nothing_duplicates_nothing_and_live_data_flows_du
     .await;
 
     // The server stops; the agent goes on collecting into its buffer.
-    let (pool, addr) = app.stop().await;
+    let stopped = app.stop().await;
+    let pool = stopped.pool.clone();
     let stored_before = count(&pool, "ingest_batch").await;
     let down_at = sealed_count();
     wait_until("100 batches buffered during the outage", async || {
@@ -200,7 +173,7 @@ async fn a_server_outage_loses_nothing_duplicates_nothing_and_live_data_flows_du
 
     // Back: the replay starts, and live batches keep being sealed and sent.
     let restarted_at = sealed_count();
-    let app = respawn_app(pool.clone(), addr).await;
+    let app = respawn_app(stopped).await;
     wait_until("30 live batches sealed after the restart", async || {
         sealed_count() >= restarted_at + 30
     })

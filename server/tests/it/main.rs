@@ -62,19 +62,40 @@ pub async fn spawn_app_with(pool: PgPool, extra: &[(&str, &str)]) -> TestApp {
 }
 
 /// Starts the app again on the address of one that was stopped (`TestApp::stop`).
-pub async fn respawn_app(pool: PgPool, addr: SocketAddr) -> TestApp {
+pub async fn respawn_app(stopped: Stopped) -> TestApp {
+    let Stopped { pool, addr, hold } = stopped;
+    drop(hold);
+    let listener = bind_again(addr, |addr| {
+        let socket = tokio::net::TcpSocket::new_v4()?;
+        socket.set_reuseaddr(true)?;
+        socket.bind(addr)?;
+        socket.listen(1_024)
+    })
+    .await;
+    serve_on(listener, pool, &[]).await
+}
+
+/// Binds `addr` with `bind`, retrying for up to 10 s while it is not free yet.
+async fn bind_again<T>(addr: SocketAddr, bind: impl Fn(SocketAddr) -> std::io::Result<T>) -> T {
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
-    let listener = loop {
-        match tokio::net::TcpListener::bind(addr).await {
-            Ok(listener) => break listener,
+    loop {
+        match bind(addr) {
+            Ok(bound) => return bound,
             Err(e) if tokio::time::Instant::now() < deadline => {
                 tracing::debug!(%addr, error = %e, "port not free yet");
                 tokio::time::sleep(std::time::Duration::from_millis(20)).await;
             }
             Err(e) => panic!("binding {addr} again: {e}"),
         }
-    };
-    serve_on(listener, pool, &[]).await
+    }
+}
+
+/// A stopped app: its pool, and its address kept bound (not listening: connections are
+/// refused, as by a stopped server) so that no other socket takes the port meanwhile.
+pub struct Stopped {
+    pub pool: PgPool,
+    pub addr: SocketAddr,
+    hold: tokio::net::TcpSocket,
 }
 
 async fn serve_on(
@@ -118,8 +139,8 @@ async fn serve_on(
 
 impl TestApp {
     /// Stops serving, as a stopped `ispvm serve` does (open connections are closed), and
-    /// waits until the port is released. Returns the pool and the address, to start again.
-    pub async fn stop(mut self) -> (PgPool, SocketAddr) {
+    /// keeps the port for `respawn_app`.
+    pub async fn stop(mut self) -> Stopped {
         self.shutdown.cancel();
         if let Some(served) = self.served.take() {
             tokio::time::timeout(std::time::Duration::from_secs(10), served)
@@ -128,7 +149,18 @@ impl TestApp {
                 .expect("serve task")
                 .expect("serve");
         }
-        (self.pool.clone(), self.addr)
+        let hold = bind_again(self.addr, |addr| {
+            let socket = tokio::net::TcpSocket::new_v4()?;
+            socket.set_reuseaddr(true)?;
+            socket.bind(addr)?;
+            Ok(socket)
+        })
+        .await;
+        Stopped {
+            pool: self.pool.clone(),
+            addr: self.addr,
+            hold,
+        }
     }
 }
 
