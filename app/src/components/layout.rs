@@ -1,10 +1,7 @@
 //! The signed-in layout: navigation, the user menu and the page outlet. Signed-out visitors are
 //! redirected to the sign-in page with `next` set.
 
-use std::future::IntoFuture;
-
 use leptos::prelude::*;
-use leptos::reactive::computed::ScopedFuture;
 use leptos_router::components::{Outlet, Redirect, A};
 use leptos_router::hooks::use_location;
 
@@ -25,13 +22,7 @@ pub fn Layout() -> impl IntoView {
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                // Awaited untracked: a tracked await re-ran this closure when the resource
-                // settled during server rendering, building the routed page (and its
-                // resources) again. The browser builds it once, so its resources took the
-                // ids of the discarded copies and hydrated their values (an error, as their
-                // requests had lost the context): a hydration panic on the customer page.
-                // The user never changes while the page lives, so nothing is lost.
-                match ScopedFuture::new_untracked(user.into_future()).await {
+                match user.await {
                     Ok(Some(me)) => view! {
                         <Nav me=me logout />
                         <main id="main">
