@@ -31,8 +31,9 @@ have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok
 # rustc-web/cargo-web/rust-web-src: Debian's Rust 1.96 with std source (wasm std via build-std).
 # rust-web-llvm + lld-22: /usr/bin/rust-lld is a symlink to lld-22, which nothing pulls in.
 # Not Debian's binaryen: its wasm-opt 108 corrupts wasm-bindgen's externref table.
+# snmpd and dnsmasq-base: the agent's SNMP poller and DNS probe are tested against them.
 PKGS=(rustc-web cargo-web rust-web-src rust-web-llvm lld-22 rustfmt-web rust-web-clippy
-      gcc libc6-dev pkg-config curl ca-certificates wrk)
+      gcc libc6-dev pkg-config curl ca-certificates wrk snmpd dnsmasq-base)
 command -v npm >/dev/null || PKGS+=(nodejs npm)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || PKGS+=(postgresql postgresql-client)
 if [ -z "${SKIP_BROWSER:-}" ]; then PKGS+=(chromium chromium-driver); fi

@@ -6,7 +6,11 @@
 //! `password` or `password_file`. `[[probe]]` entries add the agent's own probes: `device`
 //! (whose series they are), `kind` (`icmp`, `tcp`, `http`), `target` (`10.0.0.1`,
 //! `10.0.0.1:8291`, `https://portal.example/health`), optional `interval` (the fast interval)
-//! and `timeout` (`2s`). Other tables and fields are ignored, so the demo file works as it is.
+//! and `timeout` (`2s`). A device of another vendor with a `[device.snmp]` table is polled over
+//! SNMP: `version` (`v2c`, the default, or `v3`), `port` (161), `timeout` (`2s`), for v2c
+//! `community`, for v3 `user`, `auth_protocol` (`sha`), `auth_password`, and for authPriv
+//! `privacy_protocol` (`aes`) and `privacy_password`. Other tables and fields are ignored, so
+//! the demo file works as it is.
 
 use std::path::Path;
 use std::time::Duration;
@@ -22,6 +26,7 @@ use telemetry::DeviceRef;
 use crate::config::{Intervals, Settings};
 use crate::poll::Target;
 use crate::probe::{Check, Probe};
+use crate::snmp::{SnmpTarget, SNMP_PORT};
 
 #[derive(Debug, Deserialize)]
 struct FleetFile {
@@ -45,7 +50,10 @@ struct ProbeEntry {
 /// What the agent polls and probes.
 #[derive(Debug)]
 pub struct Fleet {
+    /// RouterOS devices, polled over the API.
     pub targets: Vec<Target>,
+    /// Other devices, polled over SNMP.
+    pub snmp: Vec<SnmpTarget>,
     pub probes: Vec<Probe>,
 }
 
@@ -67,6 +75,48 @@ struct Device {
     api_tls: bool,
     polling: Option<String>,
     tls_fingerprint: Option<String>,
+    snmp: Option<SnmpEntry>,
+}
+
+impl Device {
+    fn is_mikrotik(&self) -> bool {
+        self.vendor
+            .as_deref()
+            .is_none_or(|v| v.eq_ignore_ascii_case("mikrotik"))
+    }
+
+    fn interval(&self, options: &FleetOptions) -> anyhow::Result<Duration> {
+        Ok(match self.polling.as_deref().unwrap_or("medium") {
+            "fast" => options.intervals.fast,
+            "medium" => options.intervals.medium,
+            "slow" => options.intervals.slow,
+            other => bail!(
+                "device {}: polling {other:?} is not fast, medium or slow",
+                self.name
+            ),
+        })
+    }
+
+    fn reference(&self) -> DeviceRef {
+        match self.id {
+            Some(id) => DeviceRef::Id(id),
+            None => DeviceRef::Name(self.name.clone()),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SnmpEntry {
+    version: Option<String>,
+    port: Option<u16>,
+    timeout: Option<String>,
+    community: Option<SecretString>,
+    user: Option<String>,
+    auth_protocol: Option<String>,
+    auth_password: Option<SecretString>,
+    privacy_protocol: Option<String>,
+    privacy_password: Option<SecretString>,
 }
 
 /// What the fleet file's targets need from the settings.
@@ -97,6 +147,7 @@ pub fn load(path: &Path, options: &FleetOptions) -> anyhow::Result<Fleet> {
     let in_file = || format!("fleet file {}", path.display());
     Ok(Fleet {
         targets: parse(&text, options).with_context(in_file)?,
+        snmp: parse_snmp(&text, options).with_context(in_file)?,
         probes: parse_probes(&text, options).with_context(in_file)?,
     })
 }
@@ -135,6 +186,10 @@ pub fn parse_probes(text: &str, options: &FleetOptions) -> anyhow::Result<Vec<Pr
 
 pub fn parse(text: &str, options: &FleetOptions) -> anyhow::Result<Vec<Target>> {
     let file: FleetFile = toml::from_str(text).context("parsing")?;
+    let routers: Vec<&Device> = file.devices.iter().filter(|d| d.is_mikrotik()).collect();
+    if routers.is_empty() {
+        return Ok(Vec::new());
+    }
     let credential = file
         .credential
         .context("no [credential] with the routers' API username and password")?;
@@ -153,23 +208,7 @@ pub fn parse(text: &str, options: &FleetOptions) -> anyhow::Result<Vec<Target>> 
         (None, None, None) => bail!("[credential] has neither password nor password_file"),
     };
     let mut targets = Vec::new();
-    for device in file.devices {
-        if device
-            .vendor
-            .as_deref()
-            .is_some_and(|v| !v.eq_ignore_ascii_case("mikrotik"))
-        {
-            continue;
-        }
-        let interval = match device.polling.as_deref().unwrap_or("medium") {
-            "fast" => options.intervals.fast,
-            "medium" => options.intervals.medium,
-            "slow" => options.intervals.slow,
-            other => bail!(
-                "device {}: polling {other:?} is not fast, medium or slow",
-                device.name
-            ),
-        };
+    for device in routers {
         let mut client = ClientConfig::new(
             device.address.clone(),
             credential.username.clone(),
@@ -183,20 +222,50 @@ pub fn parse(text: &str, options: &FleetOptions) -> anyhow::Result<Vec<Target>> 
         client.connect_timeout = options.connect_timeout;
         client.request_timeout = options.request_timeout;
         if device.api_tls {
-            client.tls = Some(tls(&device, options)?);
+            client.tls = Some(tls(device, options)?);
         }
-        let reference = match device.id {
-            Some(id) => DeviceRef::Id(id),
-            None => DeviceRef::Name(device.name.clone()),
-        };
         targets.push(Target {
-            name: device.name,
-            device: reference,
+            name: device.name.clone(),
+            device: device.reference(),
             client,
-            interval,
+            interval: device.interval(options)?,
         });
     }
     Ok(targets)
+}
+
+/// The devices of other vendors that have a `[device.snmp]` table (the others are skipped).
+pub fn parse_snmp(text: &str, options: &FleetOptions) -> anyhow::Result<Vec<SnmpTarget>> {
+    let file: FleetFile = toml::from_str(text).context("parsing")?;
+    file.devices
+        .into_iter()
+        .filter(|d| !d.is_mikrotik())
+        .filter_map(|mut d| Some((d.snmp.take()?, d)))
+        .map(|(snmp, device)| {
+            let what = || format!("device {}: [device.snmp]", device.name);
+            let auth = crate::snmp::auth_from(
+                snmp.version.as_deref().unwrap_or("v2c"),
+                snmp.community,
+                snmp.user,
+                (snmp.auth_protocol, snmp.auth_password),
+                (snmp.privacy_protocol, snmp.privacy_password),
+            )
+            .with_context(what)?;
+            let timeout = match &snmp.timeout {
+                Some(t) => crate::config::parse_duration(t).with_context(what)?,
+                None => Duration::from_secs(2),
+            };
+            Ok(SnmpTarget {
+                name: device.name.clone(),
+                device: device.reference(),
+                host: device.address.clone(),
+                port: snmp.port.unwrap_or(SNMP_PORT),
+                auth,
+                interval: device.interval(options)?,
+                timeout,
+            })
+        })
+        .collect()
 }
 
 /// Pinned if the file or the pin directory gives the certificate; otherwise the Web PKI chain
@@ -255,6 +324,67 @@ mod tests {
         assert!(targets
             .iter()
             .any(|t| t.interval == Duration::from_secs(60)));
+    }
+
+    #[test]
+    fn other_vendors_with_snmp_settings_are_polled_over_snmp() {
+        let text = r#"
+            [[device]]
+            name = "sw-1"
+            id = 40
+            vendor = "generic_snmp"
+            address = "10.0.0.9"
+            polling = "fast"
+            [device.snmp]
+            community = "c0mmunity"
+            [[device]]
+            name = "olt-1"
+            vendor = "generic_snmp"
+            address = "10.0.0.10"
+            [device.snmp]
+            version = "v3"
+            port = 1161
+            timeout = "5s"
+            user = "ispvm"
+            auth_protocol = "sha256"
+            auth_password = "auth-pass-1"
+            privacy_password = "priv-pass-1"
+            [[device]]
+            name = "no-snmp"
+            vendor = "generic_snmp"
+            address = "10.0.0.11"
+        "#;
+        // No MikroTik device, so no [credential] is needed.
+        assert!(parse(text, &options()).expect("parses").is_empty());
+        let snmp = parse_snmp(text, &options()).expect("parses");
+        assert_eq!(snmp.len(), 2, "the device without [device.snmp] is skipped");
+        assert_eq!(snmp[0].device, DeviceRef::Id(40));
+        assert_eq!(
+            (snmp[0].port, snmp[0].interval, snmp[0].timeout),
+            (161, Duration::from_secs(10), Duration::from_secs(2))
+        );
+        assert!(matches!(snmp[0].auth, crate::snmp::SnmpAuth::V2c { .. }));
+        assert_eq!(snmp[1].port, 1161);
+        assert_eq!(snmp[1].timeout, Duration::from_secs(5));
+        assert!(matches!(
+            &snmp[1].auth,
+            crate::snmp::SnmpAuth::V3 {
+                privacy: Some(_),
+                ..
+            }
+        ));
+        let typo = text.replace("community = ", "comunity = ");
+        assert!(format!(
+            "{:#}",
+            parse_snmp(&typo, &options()).expect_err("unknown field")
+        )
+        .contains("comunity"));
+        let no_user = text.replace("user = \"ispvm\"", "");
+        let err = parse_snmp(&no_user, &options()).expect_err("v3 without a user");
+        assert!(
+            format!("{err:#}").contains("device olt-1: [device.snmp]: v3 needs a user"),
+            "{err:#}"
+        );
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! `ispvm-agent`: polls the MikroTik routers of a POP over the RouterOS API and forwards the
+//! `ispvm-agent`: polls the MikroTik routers of a POP over the RouterOS API (other devices over
+//! SNMP), probes targets, and forwards the
 //! samples to the ISPVM server's ingest API (`POST /api/ingest/v1/batches`), buffered on disk
 //! so an outage of the server or the link loses nothing.
 //!
@@ -7,7 +8,8 @@
 //! - [`collect`]: pure parsers, RouterOS rows → telemetry samples, one file per menu.
 //! - [`poll`]: the I/O around them: one reused session per router, per-router intervals,
 //!   polls of different routers concurrent up to a cap; a failed poll becomes `up = down`.
-//! - [`probe`]: the agent's own ICMP, TCP and HTTP probes, into the same pipeline.
+//! - [`snmp`]: devices of other vendors over SNMP v2c/v3 (uptime, interfaces, CPU).
+//! - [`probe`]: the agent's own ICMP, TCP, DNS and HTTP probes, into the same pipeline.
 //! - [`seal`]: samples are gathered into batches, each given its `batch_id` when sealed.
 //! - [`queue`]: sealed batches are written durably (gzip, CRC, fsync) before any send.
 //! - [`send`]: drains the queue oldest first, with back-off, `Retry-After`, dead letters.
@@ -24,5 +26,6 @@ pub mod queue;
 pub mod run;
 pub mod seal;
 pub mod send;
+pub mod snmp;
 pub mod stats;
 pub mod status;

@@ -35,7 +35,7 @@ fn main() -> anyhow::Result<()> {
 
 async fn start(settings: Settings) -> anyhow::Result<()> {
     let fleet = fleet::load(&settings.fleet, &FleetOptions::from_settings(&settings))?;
-    tracing::info!(routers = fleet.targets.len(), probes = fleet.probes.len(), fleet = %settings.fleet.display(), "fleet loaded");
+    tracing::info!(routers = fleet.targets.len(), snmp_devices = fleet.snmp.len(), probes = fleet.probes.len(), fleet = %settings.fleet.display(), "fleet loaded");
     if settings.once {
         return once(fleet).await;
     }
@@ -87,8 +87,7 @@ async fn start(settings: Settings) -> anyhow::Result<()> {
         "agent started"
     );
     run::run(
-        fleet.targets,
-        fleet.probes,
+        fleet,
         seal,
         send,
         queue,
@@ -101,7 +100,7 @@ async fn start(settings: Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `--once`: every router polled and every probe run once, concurrently; samples to stdout as
+/// `--once`: every router and SNMP device polled and every probe run once, concurrently; samples to stdout as
 /// JSON lines.
 async fn once(fleet: fleet::Fleet) -> anyhow::Result<()> {
     let stats = Stats::default();
@@ -113,17 +112,22 @@ async fn once(fleet: fleet::Fleet) -> anyhow::Result<()> {
             poller.poll(agent::poll::now(), stats).await
         }
     });
+    let snmp = fleet
+        .snmp
+        .iter()
+        .map(|t| agent::snmp::poll(t, agent::poll::now(), &stats));
     let probes = fleet
         .probes
         .iter()
         .map(|p| prober.run(p, agent::poll::now()));
-    let (results, probed) = futures_util::future::join(
+    let (results, snmp, probed) = futures_util::future::join3(
         futures_util::future::join_all(polls),
+        futures_util::future::join_all(snmp),
         futures_util::future::join_all(probes),
     )
     .await;
     let mut stdout = std::io::stdout().lock();
-    for sample in results.into_iter().chain(probed).flatten() {
+    for sample in results.into_iter().chain(snmp).chain(probed).flatten() {
         serde_json::to_writer(&mut stdout, &sample)?;
         stdout.write_all(b"\n")?;
     }

@@ -1,16 +1,20 @@
-//! Probes run by the agent itself, from the POP: ICMP echo, TCP connect and HTTP(S) GET.
+//! Probes run by the agent itself, from the POP: ICMP echo, TCP connect, a DNS query and
+//! HTTP(S) GET.
 //!
 //! Each run of a probe writes `probe_up` (`down` with the reason: a probe that fails is
 //! evidence, never only a log line) and `probe_rtt_ms`; an ICMP run sends a burst of
 //! [`ECHOES`] echoes [`ECHO_GAP`] apart and also writes `probe_loss_percent` and
 //! `probe_jitter_ms` (the mean absolute difference of consecutive round trips, as RFC 3550's
 //! interarrival jitter without its smoothing). The series' instance is the target,
-//! `icmp:10.0.0.1`, `tcp:10.0.0.1:8291`, `http:https://portal.example/health`
-//! (docs/metrics.md). ICMP uses the unprivileged ICMP socket where the kernel allows it
+//! `icmp:10.0.0.1`, `tcp:10.0.0.1:8291`, `dns:portal.example@10.0.0.53`,
+//! `http:https://portal.example/health` (docs/metrics.md). A DNS probe asks one server for the
+//! name's A record once (recursion desired, no retry) and is up when it answers NOERROR with at
+//! least one record; NXDOMAIN, SERVFAIL, REFUSED and an empty answer are down with that reason.
+//! ICMP uses the unprivileged ICMP socket where the kernel allows it
 //! (`net.ipv4.ping_group_range`), else a raw socket (root or CAP_NET_RAW); when neither can be
-//! opened, ICMP probes report `down` with that reason. DNS probes are not there yet.
+//! opened, ICMP probes report `down` with that reason.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -33,6 +37,11 @@ pub enum Check {
     Tcp(String),
     /// An `http://` or `https://` URL; a 2xx or 3xx answer is up.
     Http(String),
+    /// A name to resolve (its A record) at one server.
+    Dns {
+        name: String,
+        server: SocketAddr,
+    },
 }
 
 impl Check {
@@ -60,7 +69,29 @@ impl Check {
                     .with_context(|| format!("http target {target:?} is not a URL"))?;
                 Ok(Self::Http(target.to_owned()))
             }
-            other => bail!("unknown probe kind {other:?} (icmp, tcp, http)"),
+            "dns" => {
+                let Some((name, server)) = target.rsplit_once('@') else {
+                    bail!("dns target {target:?} must be name@server (portal.example@10.0.0.53)");
+                };
+                hickory_proto::rr::Name::from_ascii(name)
+                    .ok()
+                    .filter(|_| !name.is_empty())
+                    .with_context(|| format!("dns target {target:?}: {name:?} is not a name"))?;
+                let server = match server.parse::<SocketAddr>() {
+                    Ok(address) => address,
+                    Err(_) => SocketAddr::new(
+                        server.parse().with_context(|| {
+                            format!("dns target {target:?}: {server:?} is not an address or address:port")
+                        })?,
+                        53,
+                    ),
+                };
+                Ok(Self::Dns {
+                    name: name.to_ascii_lowercase(),
+                    server,
+                })
+            }
+            other => bail!("unknown probe kind {other:?} (icmp, tcp, dns, http)"),
         }
     }
 
@@ -70,6 +101,11 @@ impl Check {
             Self::Icmp(ip) => format!("icmp:{ip}"),
             Self::Tcp(target) => format!("tcp:{target}"),
             Self::Http(url) => format!("http:{url}"),
+            // Port 53 is left out, so a server has one spelling.
+            Self::Dns { name, server } if server.port() == 53 => {
+                format!("dns:{name}@{}", server.ip())
+            }
+            Self::Dns { name, server } => format!("dns:{name}@{server}"),
         }
     }
 }
@@ -128,6 +164,7 @@ impl Prober {
             }),
             Check::Tcp(target) => tcp(target, probe.timeout).await,
             Check::Http(url) => self.http(url, probe.timeout).await,
+            Check::Dns { name, server } => dns(name, *server, probe.timeout).await,
         };
         match result {
             Ok(rtt_ms) => {
@@ -194,6 +231,65 @@ async fn tcp(target: &str, timeout: Duration) -> Result<f64, String> {
         Ok(Ok(_stream)) => Ok(start.elapsed().as_secs_f64() * 1e3),
         Ok(Err(e)) => Err(format!("connect: {e}")),
         Err(_) => Err(format!("timeout after {} ms", timeout.as_millis())),
+    }
+}
+
+/// One A query to `server`, timed from send to the matching answer.
+async fn dns(name: &str, server: SocketAddr, timeout: Duration) -> Result<f64, String> {
+    use hickory_proto::op::{Message, Query, ResponseCode};
+    use hickory_proto::rr::{Name, RecordType};
+    let name = Name::from_ascii(name).map_err(|e| format!("bad name: {e}"))?;
+    let id: u16 = rand::random();
+    let mut query = Message::new();
+    query
+        .set_id(id)
+        .set_recursion_desired(true)
+        .add_query(Query::query(name, RecordType::A));
+    let bytes = query
+        .to_vec()
+        .map_err(|e| format!("encoding the query: {e}"))?;
+    let local: SocketAddr = if server.is_ipv4() {
+        (std::net::Ipv4Addr::UNSPECIFIED, 0).into()
+    } else {
+        (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
+    };
+    let socket = tokio::net::UdpSocket::bind(local)
+        .await
+        .map_err(|e| format!("socket: {e}"))?;
+    socket
+        .connect(server)
+        .await
+        .map_err(|e| format!("connect: {e}"))?;
+    let start = Instant::now();
+    let exchange = async {
+        socket
+            .send(&bytes)
+            .await
+            .map_err(|e| format!("send: {e}"))?;
+        let mut buf = vec![0_u8; 4_096];
+        // Anything that is not the answer to this query (a late answer to an earlier one on a
+        // reused port, garbage) is skipped until the timeout.
+        loop {
+            let n = socket
+                .recv(&mut buf)
+                .await
+                .map_err(|e| format!("receive: {e}"))?;
+            if let Ok(answer) = Message::from_vec(&buf[..n]) {
+                if answer.id() == id {
+                    return Ok::<_, String>(answer);
+                }
+            }
+        }
+    };
+    let answer = tokio::time::timeout(timeout, exchange)
+        .await
+        .map_err(|_| format!("timeout after {} ms", timeout.as_millis()))??;
+    let rtt = start.elapsed().as_secs_f64() * 1e3;
+    match answer.response_code() {
+        ResponseCode::NoError if !answer.answers().is_empty() => Ok(rtt),
+        ResponseCode::NoError => Err("no A record (empty answer)".into()),
+        ResponseCode::NXDomain => Err("NXDOMAIN: the name does not exist".into()),
+        code => Err(code.to_str().to_owned()),
     }
 }
 

@@ -1,4 +1,4 @@
-//! Wires the stages: a poller task per router → the sealer → the buffer → the sender, under
+//! Wires the stages: a poller task per router or SNMP device, and per probe → the sealer → the buffer → the sender, under
 //! one cancellation token. `main` and the integration tests both start the agent here.
 
 use std::sync::Arc;
@@ -10,11 +10,13 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use crate::poll::{self, Poller, Target};
-use crate::probe::{self, Probe, Prober};
+use crate::fleet::Fleet;
+use crate::poll::{self, Poller};
+use crate::probe::{self, Prober};
 use crate::queue::Queue;
 use crate::seal::{self, SealConfig};
 use crate::send::{self, SendConfig};
+use crate::snmp;
 use crate::stats::Stats;
 
 /// The agent's version, sent with every batch.
@@ -37,8 +39,8 @@ pub struct Collection {
 
 #[allow(clippy::too_many_arguments)] // the stages' settings, each used once here
 pub fn start_collection(
-    targets: Vec<Target>,
-    probes: (Vec<Probe>, Arc<Prober>),
+    fleet: Fleet,
+    prober: Arc<Prober>,
     policy: BackoffPolicy,
     max_concurrent_polls: usize,
     seal_config: SealConfig,
@@ -49,7 +51,16 @@ pub fn start_collection(
     let mut tasks = JoinSet::new();
     let (tx, rx) = mpsc::channel::<Vec<Sample>>(1_024);
     let limit = Arc::new(Semaphore::new(max_concurrent_polls.max(1)));
-    for target in targets {
+    for target in fleet.snmp {
+        tasks.spawn(snmp::run_device(
+            target,
+            limit.clone(),
+            tx.clone(),
+            stats.clone(),
+            cancel.clone(),
+        ));
+    }
+    for target in fleet.targets {
         tasks.spawn(poll::run_router(
             Poller::new(target, policy),
             limit.clone(),
@@ -58,8 +69,7 @@ pub fn start_collection(
             cancel.clone(),
         ));
     }
-    let (probes, prober) = probes;
-    for one in probes {
+    for one in fleet.probes {
         tasks.spawn(probe::run_probe(
             prober.clone(),
             one,
@@ -83,8 +93,7 @@ pub fn start_collection(
 /// The whole agent, until `cancel`; then the sealer seals what the pollers handed over.
 #[allow(clippy::too_many_arguments)] // the stages' settings, each used once here
 pub async fn run(
-    targets: Vec<Target>,
-    probes: Vec<Probe>,
+    fleet: Fleet,
     seal_config: SealConfig,
     send_config: SendConfig,
     queue: Arc<Queue>,
@@ -97,8 +106,8 @@ pub async fn run(
     queue.apply_caps(&stats);
     let prober = Arc::new(Prober::new()?);
     let mut collection = start_collection(
-        targets,
-        (probes, prober),
+        fleet,
+        prober,
         BackoffPolicy::default(),
         max_concurrent_polls,
         seal_config,

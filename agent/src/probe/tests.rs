@@ -50,6 +50,20 @@ fn targets_parse_or_say_what_is_wrong() {
             .instance(),
         "http:https://portal.example/health"
     );
+    // Port 53 is left out of the instance, and the name is lower case: one spelling per
+    // server and name.
+    assert_eq!(
+        Check::parse("dns", "Portal.Example@10.0.0.53")
+            .expect("ok")
+            .instance(),
+        "dns:portal.example@10.0.0.53"
+    );
+    assert_eq!(
+        Check::parse("dns", "portal.example@[::1]:5353")
+            .expect("ok")
+            .instance(),
+        "dns:portal.example@[::1]:5353"
+    );
     for (kind, target, says) in [
         ("icmp", "router-1", "not an IP address"),
         ("tcp", "10.0.0.1", "must be host:port"),
@@ -57,7 +71,14 @@ fn targets_parse_or_say_what_is_wrong() {
         ("tcp", ":80", "port 1-65535"),
         ("http", "ftp://x", "must start with http"),
         ("http", "http://", "not a URL"),
-        ("dns", "example.com@10.0.0.53", "unknown probe kind"),
+        ("dns", "portal.example", "must be name@server"),
+        ("dns", "@10.0.0.53", "is not a name"),
+        (
+            "dns",
+            "portal.example@dns-1",
+            "not an address or address:port",
+        ),
+        ("smtp", "10.0.0.1:25", "unknown probe kind"),
     ] {
         let err = Check::parse(kind, target).expect_err(target);
         assert!(

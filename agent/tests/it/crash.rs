@@ -108,14 +108,14 @@ async fn an_agent_killed_mid_write_loses_no_acknowledged_batch() {
     let (fleet, topology) = demo_fleet().await;
     let dir = tempfile::tempdir().expect("tempdir");
     assert!(fleet_file(&fleet, &topology, &dir.path().join("fleet.toml")) >= 2);
-    // A closed port for the killed runs: they buffer everything. (The server of the last run
-    // gets a fresh port: binding this one again could meet a port taken meanwhile.)
+    // A closed port for the killed runs, held bound for the whole test: they buffer
+    // everything. (The server of the last run gets a fresh port.)
     let ingest = Ingest::new();
     let closed = server::start(ingest.clone(), "127.0.0.1:0".parse().expect("addr"))
         .await
         .stop()
         .await;
-    let url = format!("http://{closed}");
+    let url = format!("http://{}", closed.address);
     let acknowledged = Arc::new(Mutex::new(Vec::new()));
     let status = Arc::new(Mutex::new(None));
 

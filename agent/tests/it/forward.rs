@@ -56,8 +56,12 @@ async fn collect_into(
         .collect();
     let cancel = CancellationToken::new();
     let collection = start_collection(
-        targets,
-        (Vec::new(), Arc::new(Prober::new().expect("prober"))),
+        agent::fleet::Fleet {
+            targets,
+            snmp: Vec::new(),
+            probes: Vec::new(),
+        },
+        Arc::new(Prober::new().expect("prober")),
         no_backoff(),
         4,
         seal_config(),
@@ -132,7 +136,7 @@ async fn an_outage_of_the_server_loses_nothing_and_duplicates_nothing() {
 
     ingest.wait_written(2).await;
     // The server goes away; collection goes on into the buffer.
-    let address = running.stop().await;
+    let stopped = running.stop().await;
     let before = Stats::get(&stats.sealed_batches);
     wait_sealed(&sealed, &stats, before + 4).await;
     assert!(
@@ -149,7 +153,7 @@ async fn an_outage_of_the_server_loses_nothing_and_duplicates_nothing() {
         Answer::TakeThenFail,
         Answer::Unavailable,
     ]);
-    let running = server::start(ingest.clone(), address).await;
+    let running = server::restart(ingest.clone(), stopped).await;
     let sealed_now = Stats::get(&stats.sealed_batches);
     wait_sealed(&sealed, &stats, sealed_now + 2).await;
     stop_collection(cancel, collection).await;
@@ -191,8 +195,8 @@ async fn a_restarted_agent_sends_what_the_previous_one_buffered() {
     // No server yet: everything stays in the buffer.
     let ingest = Ingest::new();
     let reserved = server::start(ingest.clone(), "127.0.0.1:0".parse().expect("addr")).await;
-    let address = reserved.stop().await;
-    let url = format!("http://{address}{}", telemetry::INGEST_PATH);
+    let stopped = reserved.stop().await;
+    let url = format!("http://{}{}", stopped.address, telemetry::INGEST_PATH);
     let sealed_before = {
         let queue = Arc::new(Queue::open(dir.path(), Caps::NONE).expect("queue"));
         let stats = Arc::new(Stats::default());
@@ -217,7 +221,7 @@ async fn a_restarted_agent_sends_what_the_previous_one_buffered() {
     // A new agent process: the queue is re-read from disk, in order.
     let queue = Arc::new(Queue::open(dir.path(), Caps::NONE).expect("reopen"));
     assert_eq!(queue.depth().0, sealed_before.len());
-    let running = server::start(ingest.clone(), address).await;
+    let running = server::restart(ingest.clone(), stopped).await;
     let stats = Arc::new(Stats::default());
     let cancel = CancellationToken::new();
     let sender = tokio::spawn(agent::send::run(

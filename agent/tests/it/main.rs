@@ -1,10 +1,13 @@
 //! Integration tests: the agent against the real simulator (`routeros::sim`) and against a
-//! small real HTTP ingest server started on port 0 (`server.rs`). One file per concern.
+//! small real HTTP ingest server started on port 0 (`server.rs`), and against Debian's `snmpd`
+//! and `dnsmasq` started by the tests ([`Daemon`]). One file per concern.
 
 mod collect;
 mod crash;
+mod dns;
 mod forward;
 mod server;
+mod snmp;
 
 pub use std::sync::Arc;
 pub use std::time::Duration;
@@ -101,4 +104,57 @@ pub fn assert_valid(samples: &[Sample]) {
         "{:#?}",
         validated.sample_rejections
     );
+}
+
+/// A daemon the tests start (snmpd, dnsmasq), in the foreground, its output in a file of its
+/// own directory; killed when dropped.
+pub struct Daemon {
+    child: std::process::Child,
+    pub dir: tempfile::TempDir,
+}
+
+impl Daemon {
+    /// Starts `program` (an absolute path, installed by scripts/setup.sh) with the arguments
+    /// and environment `setup` gives (it may write files into the daemon's directory first).
+    pub fn start(
+        program: &str,
+        setup: impl FnOnce(&std::path::Path) -> (Vec<String>, Vec<(&'static str, String)>),
+    ) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (args, env) = setup(dir.path());
+        assert!(
+            std::path::Path::new(program).exists(),
+            "{program} is not installed: scripts/setup.sh installs it"
+        );
+        let log = std::fs::File::create(dir.path().join("output.log")).expect("log file");
+        let child = std::process::Command::new(program)
+            .args(args)
+            .envs(env)
+            .stdin(std::process::Stdio::null())
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {program}: {e}"));
+        Self { child, dir }
+    }
+
+    /// What the daemon printed, for assertion messages.
+    pub fn output(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("output.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A UDP port on 127.0.0.1 that was free a moment ago.
+pub fn free_udp_port() -> u16 {
+    std::net::UdpSocket::bind("127.0.0.1:0")
+        .and_then(|s| s.local_addr())
+        .expect("udp port")
+        .port()
 }

@@ -168,6 +168,24 @@ pub struct Running {
 
 pub async fn start(ingest: Arc<Ingest>, address: SocketAddr) -> Running {
     let listener = tokio::net::TcpListener::bind(address).await.expect("bind");
+    serve(ingest, listener)
+}
+
+/// Serves again on the address `stopped` kept bound (so no other test could take it).
+pub async fn restart(ingest: Arc<Ingest>, stopped: Stopped) -> Running {
+    let Stopped { address, hold } = stopped;
+    drop(hold);
+    let listener = bind_again(address, |address| {
+        let socket = tokio::net::TcpSocket::new_v4()?;
+        socket.set_reuseaddr(true)?;
+        socket.bind(address)?;
+        socket.listen(1_024)
+    })
+    .await;
+    serve(ingest, listener)
+}
+
+fn serve(ingest: Arc<Ingest>, listener: tokio::net::TcpListener) -> Running {
     let address = listener.local_addr().expect("address");
     let app = axum::Router::new()
         .route(telemetry::INGEST_PATH, axum::routing::post(receive))
@@ -187,11 +205,44 @@ pub async fn start(ingest: Arc<Ingest>, address: SocketAddr) -> Running {
     }
 }
 
+/// Binds `address` with `bind`, retrying for up to 10 s while it is not free yet.
+async fn bind_again<T>(address: SocketAddr, bind: impl Fn(SocketAddr) -> std::io::Result<T>) -> T {
+    let mut tries = 0;
+    loop {
+        match bind(address) {
+            Ok(bound) => return bound,
+            Err(e) if tries < 100 => {
+                tries += 1;
+                tracing::debug!(%address, error = %e, "address not free yet");
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("binding {address} again: {e}"),
+        }
+    }
+}
+
+/// A stopped server's address, still bound but not listening: connections to it are refused
+/// (the agent sees the server down), and no other test can take the port meanwhile.
+pub struct Stopped {
+    pub address: SocketAddr,
+    hold: tokio::net::TcpSocket,
+}
+
 impl Running {
-    pub async fn stop(self) -> SocketAddr {
+    pub async fn stop(self) -> Stopped {
         self.stop.cancel();
         self.task.await.expect("server task");
-        self.address
+        let hold = bind_again(self.address, |address| {
+            let socket = tokio::net::TcpSocket::new_v4()?;
+            socket.set_reuseaddr(true)?;
+            socket.bind(address)?;
+            Ok(socket)
+        })
+        .await;
+        Stopped {
+            address: self.address,
+            hold,
+        }
     }
 
     pub fn url(&self) -> String {

@@ -108,8 +108,12 @@ async fn a_server_outage_loses_nothing_duplicates_nothing_and_live_data_flows_du
         timeout: Duration::from_secs(2),
     };
     let mut collection = start_collection(
-        targets(&fleet, &topology, Duration::from_millis(200)),
-        (vec![probe], Arc::new(Prober::new().expect("prober"))),
+        agent::fleet::Fleet {
+            targets: targets(&fleet, &topology, Duration::from_millis(200)),
+            snmp: Vec::new(),
+            probes: vec![probe],
+        },
+        Arc::new(Prober::new().expect("prober")),
         BackoffPolicy {
             initial: Duration::ZERO,
             max: Duration::ZERO,
