@@ -273,24 +273,35 @@ impl Snmp {
     }
 }
 
-/// Polls `target` once; the samples are stamped `ts`.
+/// Polls `target` once; the samples are stamped `ts`. The uptime answer decides `up`; a walk
+/// that fails after it (a busy agent timing out mid-table) is logged and counted like a failed
+/// RouterOS menu: the interfaces miss this poll, the device is not down.
 pub async fn poll(target: &SnmpTarget, ts: UnixMs, stats: &Stats) -> Vec<Sample> {
     let mut out = Out::new(target.device.clone(), ts);
-    match poll_into(target, &mut out).await {
-        Ok(()) => stats.count_poll(true),
+    let mut snmp = match uptime(target, &mut out).await {
+        Ok(snmp) => snmp,
         Err(e) => {
             stats.count_poll(false);
             tracing::debug!(device = %target.name, error = %e, "SNMP poll failed");
-            out.samples.clear();
             let sample = out.state("up", None, "down");
             sample.reason = Some(truncate(e.to_string(), telemetry::MAX_REASON_BYTES));
             labels(sample, [("via", Some("snmp"))]);
+            return out.samples;
+        }
+    };
+    stats.count_poll(true);
+    match snmp.walk(&COLUMNS).await {
+        Ok(table) => parse(&table, &mut out),
+        Err(e) => {
+            stats.count_collector_failure();
+            tracing::warn!(device = %target.name, error = %e, "SNMP walk failed; the interfaces miss this poll");
         }
     }
     out.samples
 }
 
-async fn poll_into(target: &SnmpTarget, out: &mut Out) -> Result<(), SnmpError> {
+/// Opens the session and reads the uptime: `up`, `uptime_seconds`.
+async fn uptime(target: &SnmpTarget, out: &mut Out) -> Result<Snmp, SnmpError> {
     let mut snmp = Snmp::open(target).await?;
     let uptime = snmp.get(&[&HR_SYSTEM_UPTIME, &SYS_UPTIME]).await?;
     let ticks = uptime
@@ -300,9 +311,7 @@ async fn poll_into(target: &SnmpTarget, out: &mut Out) -> Result<(), SnmpError> 
     let sample = out.state("up", None, "up");
     labels(sample, [("via", Some("snmp"))]);
     out.number("uptime_seconds", None, ticks / 100.0);
-    let table = snmp.walk(&COLUMNS).await?;
-    parse(&table, out);
-    Ok(())
+    Ok(snmp)
 }
 
 /// The samples of one walk: interfaces by `ifName` (else `ifDescr`), and the CPU load as the

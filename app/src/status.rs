@@ -2,7 +2,8 @@
 
 use crate::error::AppError;
 
-/// Answers the page request with `code`.
+/// Answers the page request with `code`, unless it is already a redirect: the layout's sign-in
+/// redirect answers for a signed-out visitor, whose page below it fails with 401.
 #[cfg(feature = "ssr")]
 pub fn set(code: u16) {
     use leptos::prelude::use_context;
@@ -10,7 +11,14 @@ pub fn set(code: u16) {
         use_context::<leptos_axum::ResponseOptions>(),
         http::StatusCode::from_u16(code),
     ) {
-        opts.set_status(status);
+        let redirecting = opts
+            .0
+            .read()
+            .map(|parts| parts.status.is_some_and(|s| s.is_redirection()))
+            .unwrap_or(false);
+        if !redirecting {
+            opts.set_status(status);
+        }
     }
 }
 

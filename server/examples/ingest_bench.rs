@@ -8,43 +8,24 @@
 //! compressed before the clock starts. Settings: `BENCH_DEVICES` (2000), `BENCH_ROUNDS` (2,
 //! so 200,000 samples), `BENCH_CLIENTS` (4).
 
+// Each benchmark uses part of what the benchmarks share.
+#[allow(dead_code)]
+#[path = "common/mod.rs"]
+mod common;
+
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
 use serde_json::{json, Value};
-use sqlx::postgres::PgPoolOptions;
-use sqlx::{Connection, PgPool};
+use sqlx::PgPool;
 use time::OffsetDateTime;
-use tokio_util::sync::CancellationToken;
 
-use server::config::{Config, Source};
+use common::{in_scratch_db, percentile, say, serve, setting};
+use server::config::Config;
 use server::ingest::store::{self, SampleRows};
 
 const SERIES_PER_DEVICE: usize = 50;
 const BATCH: usize = 10_000;
-
-struct Vars(Vec<(String, String)>);
-
-impl Source for Vars {
-    fn get(&self, name: &str) -> Option<String> {
-        self.0
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-    }
-}
-
-fn say(line: &str) {
-    let _ = writeln!(std::io::stdout(), "{line}");
-}
-
-fn setting(name: &str, default: usize) -> usize {
-    server::config::Env
-        .get(name)
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 /// One device's 50 series: up, CPU, 24 interfaces × rx/tx bytes.
 fn series() -> Vec<(String, Option<String>)> {
@@ -102,14 +83,6 @@ fn round_bodies(devices: &[i64], ts: i64, round: i64) -> anyhow::Result<Vec<Vec<
         .collect()
 }
 
-fn percentile(sorted: &[f64], q: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
-    sorted[rank - 1]
-}
-
 /// Sends the bodies with `clients` concurrent clients; returns (seconds, batch latencies ms).
 async fn send_all(
     url: &str,
@@ -161,42 +134,22 @@ async fn send_all(
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let config = Config::from_env().context("configuration")?;
-    let admin_url = config.database_url()?.clone();
     let devices_n = setting("BENCH_DEVICES", 2000);
     let rounds = setting("BENCH_ROUNDS", 2);
     let clients = setting("BENCH_CLIENTS", 4);
-    let db = format!("ispvm_bench_ingest_{}", std::process::id());
-    let admin = PgPool::connect(secrecy::ExposeSecret::expose_secret(&admin_url)).await?;
-    sqlx::query(&format!("create database {db}"))
-        .execute(&admin)
-        .await?;
-    let result = run(&config, &admin_url, &db, devices_n, rounds, clients).await;
-    admin.close().await;
-    // Drop the scratch database whatever happened.
-    let mut conn =
-        sqlx::PgConnection::connect(secrecy::ExposeSecret::expose_secret(&admin_url)).await?;
-    sqlx::query(&format!("drop database if exists {db} with (force)"))
-        .execute(&mut conn)
-        .await?;
-    result
+    in_scratch_db("ingest", None, async |config, pool| {
+        run(config, pool, devices_n, rounds, clients).await
+    })
+    .await
 }
 
 async fn run(
     config: &Config,
-    admin_url: &secrecy::SecretString,
-    db: &str,
+    pool: PgPool,
     devices_n: usize,
     rounds: usize,
     clients: usize,
 ) -> anyhow::Result<()> {
-    let mut url = url::Url::parse(secrecy::ExposeSecret::expose_secret(admin_url))?;
-    url.set_path(db);
-    let pool = PgPoolOptions::new()
-        .max_connections(config.db_max_connections)
-        .connect(url.as_str())
-        .await?;
-    server::migrate::MIGRATOR.run(&pool).await?;
     let tenant = server::admin::create_tenant(&pool, "Bench", "bench")
         .await?
         .0;
@@ -219,18 +172,7 @@ async fn run(
     let token = server::ingest::token::create(&pool, "bench", "bench").await?;
     server::ingest::maintenance::ensure_partitions(&pool, OffsetDateTime::now_utc()).await?;
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    let vars = Vars(vec![
-        ("PUBLIC_BASE_URL".into(), format!("http://{addr}")),
-        ("LOG_LEVEL".into(), "warn".into()),
-    ]);
-    let app_config = Config::from_source(&vars)?;
-    let state = server::startup::state(&app_config, pool.clone())?;
-    let router = server::startup::router(&app_config, state);
-    let shutdown = CancellationToken::new();
-    let stop = shutdown.clone();
-    tokio::spawn(async move { server::startup::serve(listener, router, stop).await });
+    let (addr, shutdown) = serve(&pool).await?;
     let ingest_url = format!("http://{addr}{}", telemetry::INGEST_PATH);
 
     let per_round = devices.len() * SERIES_PER_DEVICE;
@@ -331,7 +273,6 @@ async fn run(
     }))?);
     shutdown.cancel();
     tokio::time::sleep(Duration::from_millis(100)).await;
-    pool.close().await;
     Ok(())
 }
 

@@ -16,27 +16,20 @@
 //!
 //! Figures and how to read them: docs/benchmarks.md.
 
-use std::io::Write;
+// Each benchmark uses part of what the benchmarks share.
+#[allow(dead_code)]
+#[path = "common/mod.rs"]
+mod common;
+
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use sqlx::postgres::PgPoolOptions;
-use sqlx::{Connection, PgPool};
+use sqlx::PgPool;
 
 use app::import;
 use app::model::import::ImportKind;
 use app::model::user::TenantId;
-use server::config::{Config, Env, Source};
-
-fn say(line: &str) {
-    let _ = writeln!(std::io::stdout(), "{line}");
-}
-
-fn setting(name: &str, default: usize) -> usize {
-    Env.get(name)
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
+use common::{in_scratch_db, say, setting};
 
 /// The generated ISP as four CSV files. Per site: 2 cores (each uplinked to both cores of the
 /// previous site, site 0's are roots), 8 aggregation routers (uplinked to both local cores) and
@@ -100,32 +93,10 @@ fn generate(sites: usize, per_site: usize) -> Files {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let config = Config::from_env().context("configuration")?;
-    let admin_url = config.database_url()?.clone();
-    let db = format!("ispvm_bench_inventory_{}", std::process::id());
-    let admin = PgPool::connect(secrecy::ExposeSecret::expose_secret(&admin_url)).await?;
-    sqlx::query(&format!("create database {db}"))
-        .execute(&admin)
-        .await?;
-    admin.close().await;
-    let result = run(&admin_url, &db).await;
-    // Drop the scratch database whatever happened.
-    let mut conn =
-        sqlx::PgConnection::connect(secrecy::ExposeSecret::expose_secret(&admin_url)).await?;
-    sqlx::query(&format!("drop database if exists {db} with (force)"))
-        .execute(&mut conn)
-        .await?;
-    result
+    in_scratch_db("inventory", Some(4), async |_, pool| run(pool).await).await
 }
 
-async fn run(admin_url: &secrecy::SecretString, db: &str) -> anyhow::Result<()> {
-    let mut url = url::Url::parse(secrecy::ExposeSecret::expose_secret(admin_url))?;
-    url.set_path(db);
-    let pool = PgPoolOptions::new()
-        .max_connections(4)
-        .connect(url.as_str())
-        .await?;
-    server::migrate::MIGRATOR.run(&pool).await?;
+async fn run(pool: PgPool) -> anyhow::Result<()> {
     let tenant = server::admin::create_tenant(&pool, "Bench", "bench").await?;
     let files = generate(
         setting("BENCH_SITES", 50),
@@ -213,7 +184,6 @@ async fn run(admin_url: &secrecy::SecretString, db: &str) -> anyhow::Result<()> 
         "  baseline, downstream alone:     {}",
         percentiles(&mut downstream_only)
     ));
-    pool.close().await;
     Ok(())
 }
 

@@ -48,16 +48,24 @@ pub fn Field(
 }
 
 /// Shows `children` only to admins of the tenant: the forms of things only they may change.
-/// (The server refuses everyone else anyway; this keeps the page honest.) Reads the user the
-/// layout already loaded.
+/// (The server refuses everyone else anyway; this keeps the page honest.) Waits for the user
+/// the layout loads: a page renders alongside it, not after it, so reading it without waiting
+/// would find it not loaded yet on the server. Once hydrated the wait is over at once.
 #[component]
 pub fn AdminOnly(children: ChildrenFn) -> impl IntoView {
     let user = use_context::<UserResource>();
-    let admin = move || {
-        user.and_then(|u| u.get())
-            .and_then(Result::ok)
-            .flatten()
-            .is_some_and(|me| me.role == Role::Admin)
-    };
-    view! { <Show when=admin>{children()}</Show> }
+    view! {
+        <Suspense fallback=|| ()>
+            {move || {
+                let children = children.clone();
+                Suspend::new(async move {
+                    let admin = match user {
+                        Some(user) => matches!(user.await, Ok(Some(me)) if me.role == Role::Admin),
+                        None => false,
+                    };
+                    admin.then(|| children())
+                })
+            }}
+        </Suspense>
+    }
 }

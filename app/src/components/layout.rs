@@ -19,25 +19,29 @@ pub fn Layout() -> impl IntoView {
     provide_context(user);
     let location = use_location();
     let logout = ServerAction::<Logout>::new();
+    // The outlet stays outside the Suspense: tachys invokes a reactive closure more than once
+    // while it renders on the server (`dry_resolve`, then `resolve`), so a page placed inside
+    // the closure was built several times per request, each time with new resources. The
+    // browser builds it once and then read the first server copy's data (of a page whose owner
+    // was already gone, so its server functions had failed): hydration panicked on the
+    // customer page, and every page ran its queries several times.
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match user.await {
-                    Ok(Some(me)) => view! {
-                        <Nav me=me logout />
-                        <main id="main">
-                            <Outlet />
-                        </main>
-                    }.into_any(),
+                    Ok(Some(me)) => view! { <Nav me=me logout /> }.into_any(),
                     Ok(None) => {
                         let here = location.pathname.get_untracked();
                         let next = if here == "/" { String::new() } else { format!("?next={here}") };
                         view! { <Redirect path=format!("/login{next}") /> }.into_any()
                     }
-                    Err(err) => view! { <main id="main"><ErrorPage err /></main> }.into_any(),
+                    Err(err) => view! { <ErrorPage err /> }.into_any(),
                 }
             })}
         </Suspense>
+        <main id="main">
+            <Outlet />
+        </main>
     }
 }
 

@@ -100,9 +100,7 @@ fn CustomerDetail(
         </table>
         {more}
         <AdminOnly>
-            // A full page load (rel=external): the client-side navigation from here to the
-            // services page sometimes never rendered in the browser tests; to be investigated.
-            <p><a rel="external" href=format!("/inventory/services?customer={id}")>"Add a service for this customer"</a></p>
+            <p><a href=format!("/inventory/services?customer={id}")>"Add a service for this customer"</a></p>
             <div class="cards">
                 <ActionForm action=update attr:class="card" attr:id="edit-customer-form">
                     <h2>"Edit"</h2>

@@ -518,3 +518,49 @@ async fn customer_pages_render_without_javascript(pool: PgPool) {
         format!("/inventory/customers/{beta}").as_str()
     );
 }
+
+/// The resource ids a server-rendered page hands to hydration (`__PENDING_RESOURCES=[0,2,];`),
+/// and the values it resolved them to (`__RESOLVED_RESOURCES[2] = "…";`).
+fn resources_of(body: &str) -> (Vec<u64>, Vec<String>) {
+    let ids = body
+        .split_once("__PENDING_RESOURCES=[")
+        .and_then(|(_, rest)| rest.split_once(']'))
+        .map(|(list, _)| {
+            list.split(',')
+                .filter(|id| !id.trim().is_empty())
+                .map(|id| id.trim().parse().expect("a resource id"))
+                .collect()
+        })
+        .unwrap_or_default();
+    let values = body
+        .split("__RESOLVED_RESOURCES[")
+        .skip(1)
+        .filter_map(|rest| rest.split_once("] = ").map(|(_, v)| v))
+        .map(|v| v.split_once("\";").map_or(v, |(value, _)| value).to_owned())
+        .collect();
+    (ids, values)
+}
+
+/// Each server-rendered page is built once per request: the layout's outlet is not inside a
+/// reactive closure, which the server runs more than once (that built the customer page three
+/// times, ran its queries three times, and left the browser reading a copy whose server
+/// functions had failed: the hydration panic of issue 5).
+#[sqlx::test(migrator = "server::migrate::MIGRATOR")]
+async fn a_page_is_built_once_per_request_and_hydrates_from_its_own_data(pool: PgPool) {
+    let app = spawn_app(pool).await;
+    app.seed_tenant("acme", &[("root", "admin")]).await;
+    let root = app.signed_in("root").await;
+    let id = create_customer(&app, &root, "Acme", "ACC-1").await;
+    for _ in 0..5 {
+        let (status, body) = page(&app, &root, &format!("/inventory/customers/{id}")).await;
+        assert_eq!(status, 200);
+        let (ids, values) = resources_of(&body);
+        // The signed-in user (the layout's) and the customer with its services (the page's).
+        assert_eq!(ids.len(), 2, "{ids:?}");
+        assert_eq!(values.len(), 2, "{values:?}");
+        assert!(
+            values.iter().all(|v| !v.contains("Err")),
+            "a resource failed: {values:?}"
+        );
+    }
+}

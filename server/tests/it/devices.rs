@@ -54,6 +54,44 @@ pub async fn create_device(
     device_id(&app.pool, name).await
 }
 
+/// What the edit tests start from: tenant acme (root admin, op operator, eve viewer, cust
+/// customer) with site vie1 and device core-1 (10.0.0.1), and tenant other (boss, its admin).
+pub struct EditFixture {
+    pub app: TestApp,
+    /// Signed in as acme's root.
+    pub root: Client,
+    /// Signed in as other's boss.
+    pub boss: Client,
+    pub site: i64,
+    pub core: i64,
+}
+
+pub async fn edit_fixture(pool: PgPool) -> EditFixture {
+    let app = spawn_app(pool).await;
+    app.seed_tenant(
+        "acme",
+        &[
+            ("root", "admin"),
+            ("op", "operator"),
+            ("eve", "viewer"),
+            ("cust", "customer"),
+        ],
+    )
+    .await;
+    app.seed_tenant("other", &[("boss", "admin")]).await;
+    let root = app.signed_in("root").await;
+    let boss = app.signed_in("boss").await;
+    let site = create_site(&app, &root, "Vienna", "vie1").await;
+    let core = create_device(&app, &root, "core-1", site, "core", "10.0.0.1").await;
+    EditFixture {
+        app,
+        root,
+        boss,
+        site,
+        core,
+    }
+}
+
 async fn device_id(pool: &PgPool, name: &str) -> i64 {
     sqlx::query_scalar("select id from device where name = $1")
         .bind(name)
@@ -534,22 +572,13 @@ async fn interface_row(pool: &PgPool, id: i64) -> (String, String, Option<i64>, 
 
 #[sqlx::test(migrator = "server::migrate::MIGRATOR")]
 async fn interfaces_are_edited_in_place(pool: PgPool) {
-    let app = spawn_app(pool).await;
-    app.seed_tenant(
-        "acme",
-        &[
-            ("root", "admin"),
-            ("op", "operator"),
-            ("eve", "viewer"),
-            ("cust", "customer"),
-        ],
-    )
-    .await;
-    app.seed_tenant("other", &[("boss", "admin")]).await;
-    let c = app.signed_in("root").await;
-    let boss = app.signed_in("boss").await;
-    let site = create_site(&app, &c, "Vienna", "vie1").await;
-    let core = create_device(&app, &c, "core-1", site, "core", "10.0.0.1").await;
+    let EditFixture {
+        app,
+        root: c,
+        boss,
+        site,
+        core,
+    } = edit_fixture(pool).await;
     let dev = core.to_string();
     for name in ["ether1", "sfp1"] {
         let res = app

@@ -5,7 +5,7 @@
 use reqwest::Client;
 use sqlx::PgPool;
 
-use crate::devices::{create_device, link, link_fields};
+use crate::devices::{create_device, edit_fixture, link, link_fields, EditFixture};
 use crate::sites::create_site;
 use crate::{count, error_of, spawn_app, TestApp};
 
@@ -198,22 +198,13 @@ async fn refused_as_cycle(
 
 #[sqlx::test(migrator = "server::migrate::MIGRATOR")]
 async fn link_edits_check_input_roles_and_tenants(pool: PgPool) {
-    let app = spawn_app(pool).await;
-    app.seed_tenant(
-        "acme",
-        &[
-            ("root", "admin"),
-            ("op", "operator"),
-            ("eve", "viewer"),
-            ("cust", "customer"),
-        ],
-    )
-    .await;
-    app.seed_tenant("other", &[("boss", "admin")]).await;
-    let c = app.signed_in("root").await;
-    let boss = app.signed_in("boss").await;
-    let site = create_site(&app, &c, "Vienna", "vie1").await;
-    let core = create_device(&app, &c, "core-1", site, "core", "10.0.0.1").await;
+    let EditFixture {
+        app,
+        root: c,
+        boss,
+        site,
+        core,
+    } = edit_fixture(pool).await;
     let agg = create_device(&app, &c, "agg-1", site, "aggregation", "10.0.0.2").await;
     let their_site = create_site(&app, &boss, "Graz", "grz1").await;
     let theirs = create_device(&app, &boss, "theirs", their_site, "core", "10.9.0.1").await;
