@@ -36,6 +36,9 @@ pub enum Collector {
     Ethernet,
     Ppp,
     BgpV7,
+    /// v7's configured peers: a connection without a session is `idle`. After `BgpV7`, whose
+    /// samples it reads; skipped when that failed.
+    BgpConnection,
     BgpV6,
     Ospf,
     QueueSimple,
@@ -46,22 +49,19 @@ pub enum Collector {
 
 impl Collector {
     /// What runs after `Resource`, for a router of this major version (v7 has
-    /// `/routing/bgp/session`, v6 `/routing/bgp/peer`).
+    /// `/routing/bgp/session` and `/routing/bgp/connection`, v6 `/routing/bgp/peer`), in the
+    /// order their answers are parsed.
     pub fn after_resource(major: u32) -> Vec<Collector> {
         use Collector::*;
-        let bgp = if major >= 7 { BgpV7 } else { BgpV6 };
-        vec![
-            Health,
-            Interface,
-            Ethernet,
-            Ppp,
-            bgp,
-            Ospf,
-            QueueSimple,
-            QueueTree,
-            Wireless,
-            Netwatch,
-        ]
+        let bgp: &[Collector] = if major >= 7 {
+            &[BgpV7, BgpConnection]
+        } else {
+            &[BgpV6]
+        };
+        let mut all = vec![Health, Interface, Ethernet, Ppp];
+        all.extend_from_slice(bgp);
+        all.extend([Ospf, QueueSimple, QueueTree, Wireless, Netwatch]);
+        all
     }
 
     pub fn request(self) -> Request {
@@ -72,6 +72,7 @@ impl Collector {
             Collector::Ethernet => interface::ethernet_request(),
             Collector::Ppp => ppp::request(),
             Collector::BgpV7 => bgp::request_v7(),
+            Collector::BgpConnection => bgp::request_connections(),
             Collector::BgpV6 => bgp::request_v6(),
             Collector::Ospf => ospf::request(),
             Collector::QueueSimple => queue::simple_request(),
@@ -93,6 +94,7 @@ impl Collector {
             Collector::Ethernet => interface::parse_ethernet(rows, out),
             Collector::Ppp => ppp::parse(rows, out),
             Collector::BgpV7 => bgp::parse_v7(rows, out),
+            Collector::BgpConnection => bgp::parse_connections(rows, out),
             Collector::BgpV6 => bgp::parse_v6(rows, out),
             Collector::Ospf => ospf::parse(rows, out),
             Collector::QueueSimple => queue::parse_simple(rows, out),

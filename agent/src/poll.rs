@@ -143,6 +143,10 @@ impl Poller {
         };
         let mut succeeded = Vec::new();
         for (collector, result) in results {
+            // Connections are judged against the sessions: not without them.
+            if collector == Collector::BgpConnection && !succeeded.contains(&Collector::BgpV7) {
+                continue;
+            }
             match result {
                 Ok(response) => {
                     collector.parse(&response.rows, &ctx, &mut out);

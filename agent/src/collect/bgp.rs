@@ -3,8 +3,10 @@
 //! RFC 4271's in lower case, plus `disabled`.
 //!
 //! v7 lists a session only while a connection exists, so a session that went away is missing
-//! rather than `idle`; `crate::poll` remembers the sessions it saw and reports a missing one
-//! as `idle`.
+//! rather than `idle`. `/routing/bgp/connection` lists the configured peers whether connected
+//! or not: a connection without a session is reported `idle` (or `disabled`) under the name its
+//! session has when it exists, `<connection>-1`, even by an agent that never saw it up. If that
+//! menu fails, `crate::poll` still reports the sessions it saw and no longer sees as `idle`.
 
 use routeros::{Attributes, Request};
 
@@ -30,6 +32,15 @@ pub fn request_v7() -> Request {
         "state",
         "disabled",
         "prefix-count",
+    ])
+}
+
+pub fn request_connections() -> Request {
+    Request::new("/routing/bgp/connection/print").proplist([
+        "name",
+        "remote.address",
+        "remote.as",
+        "disabled",
     ])
 }
 
@@ -91,6 +102,41 @@ pub fn parse_v6(rows: &[Attributes], out: &mut Out) {
     parse(rows, out, "remote-address", "remote-as");
 }
 
+/// The v7 connections that have no session in `out` (the sessions' samples come first).
+pub fn parse_connections(rows: &[Attributes], out: &mut Out) {
+    let sessions: Vec<String> = out
+        .samples
+        .iter()
+        .filter(|s| s.metric == "bgp_session_state")
+        .filter_map(|s| s.instance.clone())
+        .collect();
+    for row in rows {
+        let Some(name) = field(row, "name").filter(|n| !n.is_empty()) else {
+            continue;
+        };
+        let prefix = format!("{name}-");
+        if sessions.iter().any(|s| s.starts_with(&prefix)) {
+            continue;
+        }
+        let disabled = field(row, "disabled").and_then(boolean) == Some(true);
+        let instance = format!("{name}-1");
+        let sample = if disabled {
+            out.state("bgp_session_state", Some(&instance), "disabled")
+        } else {
+            let sample = out.state("bgp_session_state", Some(&instance), "idle");
+            sample.reason = Some("no session: the connection is configured but not up".into());
+            sample
+        };
+        labels(
+            sample,
+            [
+                ("remote_address", field(row, "remote.address")),
+                ("remote_as", field(row, "remote.as")),
+            ],
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,6 +156,55 @@ mod tests {
         assert!(value_of(&out, "bgp_prefixes_received", Some(name)).is_some());
         let sample = &out.samples[0];
         assert_eq!(sample.labels["remote_as"], rows[0]["remote.as"]);
+    }
+
+    #[test]
+    fn v7_connections_without_a_session_are_idle_or_disabled() {
+        let mut out = out();
+        parse_v7(
+            &parse_rows(
+                "name=transit-1\nremote.address=192.0.2.1\nremote.as=174\nestablished=true\n",
+            ),
+            &mut out,
+        );
+        parse_connections(
+            &parse_rows(
+                "name=transit\nremote.address=192.0.2.1\nremote.as=174\n---\n\
+                 name=ixp\nremote.address=192.0.2.9\nremote.as=64999\ndisabled=false\n---\n\
+                 name=spare\nremote.address=192.0.2.7\nremote.as=64777\ndisabled=true\n",
+            ),
+            &mut out,
+        );
+        crate::collect::assert_valid(&out.samples);
+        let states: Vec<_> = out
+            .samples
+            .iter()
+            .filter(|s| s.metric == "bgp_session_state")
+            .map(|s| (s.instance.clone().unwrap_or_default(), s.reason.is_some()))
+            .collect();
+        assert_eq!(
+            states,
+            vec![
+                ("transit-1".to_owned(), false),
+                ("ixp-1".to_owned(), true),
+                ("spare-1".to_owned(), false),
+            ],
+            "one sample per connection; the connected one from its session"
+        );
+        assert_eq!(
+            state_of(&out, "bgp_session_state", "ixp-1").as_deref(),
+            Some("idle")
+        );
+        assert_eq!(
+            state_of(&out, "bgp_session_state", "spare-1").as_deref(),
+            Some("disabled")
+        );
+        let ixp = out
+            .samples
+            .iter()
+            .find(|s| s.instance.as_deref() == Some("ixp-1"))
+            .expect("ixp");
+        assert_eq!(ixp.labels["remote_as"], "64999");
     }
 
     #[test]

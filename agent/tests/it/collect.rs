@@ -153,16 +153,22 @@ async fn a_refused_login_is_up_down_with_the_router_s_message() {
     }
 }
 
+/// A v7 session vanishes from `/routing/bgp/session` while it is down; its connection stays,
+/// so the session is reported `idle`, by the poller that saw it up and by one that never did
+/// (an agent started during the outage), with the connection's labels.
 #[tokio::test]
 async fn a_bgp_session_that_vanishes_on_v7_is_reported_idle() {
     let (fleet, topology) = demo_fleet().await;
     let stats = Stats::default();
     let name = "vie1-edge-1";
-    let mut poller = Poller::new(
-        target(&fleet, &topology, name, None, Duration::from_secs(10)),
-        no_backoff(),
-    );
-    let before = poller.poll(agent::poll::now(), &stats).await;
+    let poller = || {
+        Poller::new(
+            target(&fleet, &topology, name, None, Duration::from_secs(10)),
+            no_backoff(),
+        )
+    };
+    let mut seen_up = poller();
+    let before = seen_up.poll(agent::poll::now(), &stats).await;
     let session = before
         .iter()
         .find(|s| s.metric == "bgp_session_state")
@@ -174,19 +180,25 @@ async fn a_bgp_session_that_vanishes_on_v7_is_reported_idle() {
     let fault =
         routeros::sim::Fault::parse(&format!("bgp-flap {name} {peer} 10m"), now).expect("fault");
     fleet.faults().inject(fault).expect("known peer");
-    let during = poller.poll(agent::poll::now(), &stats).await;
-    assert_valid(&during);
-    let (value, reason) =
-        state(&during, "bgp_session_state", Some(&instance)).expect("still reported");
-    assert_eq!(value, "idle");
-    assert_eq!(reason.as_deref(), Some("no longer listed by the router"));
-    let gone = during
-        .iter()
-        .find(|s| {
-            s.metric == "bgp_session_state" && s.instance.as_deref() == Some(instance.as_str())
-        })
-        .expect("sample");
-    assert_eq!(gone.labels, session.labels, "labels kept");
+    for mut p in [seen_up, poller()] {
+        let during = p.poll(agent::poll::now(), &stats).await;
+        assert_valid(&during);
+        let (value, reason) =
+            state(&during, "bgp_session_state", Some(&instance)).expect("still reported");
+        assert_eq!(value, "idle");
+        assert_eq!(
+            reason.as_deref(),
+            Some("no session: the connection is configured but not up")
+        );
+        let gone: Vec<_> = during
+            .iter()
+            .filter(|s| {
+                s.metric == "bgp_session_state" && s.instance.as_deref() == Some(instance.as_str())
+            })
+            .collect();
+        assert_eq!(gone.len(), 1, "one sample for the session");
+        assert_eq!(gone[0].labels, session.labels, "labels kept");
+    }
 }
 
 /// The buffer's default size against the demo fleet's rate: one poll of every router, each

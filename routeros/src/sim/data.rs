@@ -44,6 +44,7 @@ const PATHS: &[(&str, Printer)] = &[
     ),
     ("/ppp/active", ppp::active),
     ("/routing/bgp/session", routing::bgp_sessions_v7),
+    ("/routing/bgp/connection", routing::bgp_connections_v7),
     ("/routing/bgp/peer", routing::bgp_peers_v6),
     ("/routing/ospf/neighbor", routing::ospf_neighbors),
     ("/queue/simple", queue::simple),
@@ -53,10 +54,11 @@ const PATHS: &[(&str, Printer)] = &[
 ];
 
 /// The print function for a menu path, if this router has that menu. v6 has no
-/// `/routing/bgp/session` and v7 no `/routing/bgp/peer`, as on real routers.
+/// `/routing/bgp/session` or `/routing/bgp/connection`, and v7 no `/routing/bgp/peer`, as on
+/// real routers.
 pub fn printer(path: &str, version: Version) -> Option<Printer> {
     match path {
-        "/routing/bgp/session" if !version.is_v7() => None,
+        "/routing/bgp/session" | "/routing/bgp/connection" if !version.is_v7() => None,
         "/routing/bgp/peer" if version.is_v7() => None,
         _ => PATHS.iter().find(|(p, _)| *p == path).map(|(_, f)| *f),
     }

@@ -1,4 +1,5 @@
-//! BGP (v7 `/routing/bgp/session`, v6 `/routing/bgp/peer`), OSPF neighbours, `/ip/neighbor`
+//! BGP (v7 `/routing/bgp/session` and `/routing/bgp/connection`, v6 `/routing/bgp/peer`), OSPF
+//! neighbours, `/ip/neighbor`
 //! and `/tool/netwatch`, all derived from the links (see `model`).
 
 use super::{duration, mac, timestamp, unit, yes, Churn, Ctx, Row};
@@ -77,6 +78,30 @@ pub fn bgp_sessions_v7(ctx: &Ctx) -> Vec<Row> {
                 ("hold-time", "3m".into()),
                 ("keepalive-time", "1m".into()),
             ])
+        })
+        .collect()
+}
+
+/// v7's configured BGP peers, listed whether or not a session exists (a session is named
+/// after its connection: `<connection>-1`).
+pub fn bgp_connections_v7(ctx: &Ctx) -> Vec<Row> {
+    ctx.router
+        .bgp
+        .iter()
+        .enumerate()
+        .map(|(i, peer)| {
+            vec![
+                (".id", format!("*{:X}", i + 1)),
+                ("name", peer.name.clone()),
+                ("remote.address", peer.remote_address.to_string()),
+                ("remote.as", peer.remote_as.to_string()),
+                (
+                    "local.role",
+                    if peer.link.is_some() { "ibgp" } else { "ebgp" }.into(),
+                ),
+                ("as", LOCAL_AS.to_string()),
+                ("disabled", yes(false)),
+            ]
         })
         .collect()
 }

@@ -195,6 +195,13 @@ fn versions_differ_where_real_routers_differ() {
     assert!(printer("/routing/bgp/peer", v6.version).is_some());
     assert!(printer("/routing/bgp/session", v6.version).is_none());
     assert!(printer("/routing/bgp/peer", v7.version).is_none());
+    assert!(printer("/routing/bgp/connection", v6.version).is_none());
+    // v7 lists every configured connection, with or without a session.
+    let connections = print(&v7, "/routing/bgp/connection", NOON);
+    assert_eq!(connections.len(), v7.bgp.len());
+    assert!(connections
+        .iter()
+        .all(|c| v7.bgp.iter().any(|p| field(c, "name") == p.name)));
     // v6 health is one item with a field per sensor; v7 one item per sensor.
     assert_eq!(print(&v6, "/system/health", NOON).len(), 1);
     let sensors = print(&v7, "/system/health", NOON);
