@@ -57,6 +57,17 @@ pub struct Fleet {
     pub probes: Vec<Probe>,
 }
 
+impl Fleet {
+    /// Only RouterOS devices, no SNMP devices and no probes.
+    pub fn routers(targets: Vec<Target>) -> Self {
+        Self {
+            targets,
+            snmp: Vec::new(),
+            probes: Vec::new(),
+        }
+    }
+}
+
 #[derive(Debug, Deserialize)]
 struct Credential {
     username: String,
@@ -130,6 +141,22 @@ pub struct FleetOptions {
 }
 
 impl FleetOptions {
+    /// The agent's defaults (10 s / 60 s / 300 s, connect 5 s, request 10 s) and no password
+    /// override or pin directory: what the tests and the benchmarks read the demo file with.
+    pub fn defaults() -> Self {
+        Self {
+            intervals: Intervals {
+                fast: Duration::from_secs(10),
+                medium: Duration::from_secs(60),
+                slow: Duration::from_secs(300),
+            },
+            router_password: None,
+            tls_pin_dir: None,
+            connect_timeout: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(10),
+        }
+    }
+
     pub fn from_settings(settings: &Settings) -> Self {
         Self {
             intervals: settings.intervals,
@@ -294,17 +321,7 @@ mod tests {
     use super::*;
 
     fn options() -> FleetOptions {
-        FleetOptions {
-            intervals: Intervals {
-                fast: Duration::from_secs(10),
-                medium: Duration::from_secs(60),
-                slow: Duration::from_secs(300),
-            },
-            router_password: None,
-            tls_pin_dir: None,
-            connect_timeout: Duration::from_secs(5),
-            request_timeout: Duration::from_secs(10),
-        }
+        FleetOptions::defaults()
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! does not make the router down: it is logged and counted, and its series just miss a point.
 
 use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -255,16 +256,33 @@ pub fn spread_ticker(interval: Duration) -> tokio::time::Interval {
     ticker
 }
 
-/// Polls one router every `interval` (see [`spread_ticker`]) until cancelled or until the
-/// samples have nowhere to go.
-pub async fn run_router(
-    mut poller: Poller,
+/// What a polling task polls on its interval: a router's [`Poller`], an SNMP device.
+pub trait Polled: Send + 'static {
+    fn interval(&self) -> Duration;
+    /// One poll; the samples are stamped `ts`.
+    fn poll_once(&mut self, ts: UnixMs, stats: &Stats) -> impl Future<Output = Vec<Sample>> + Send;
+}
+
+impl Polled for Poller {
+    fn interval(&self) -> Duration {
+        self.target.interval
+    }
+
+    fn poll_once(&mut self, ts: UnixMs, stats: &Stats) -> impl Future<Output = Vec<Sample>> + Send {
+        self.poll(ts, stats)
+    }
+}
+
+/// Polls `device` every interval (see [`spread_ticker`]), each poll holding a permit of
+/// `limit`, and hands the samples on, until cancelled or until they have nowhere to go.
+pub async fn run_every(
+    mut device: impl Polled,
     limit: Arc<Semaphore>,
     samples: mpsc::Sender<Vec<Sample>>,
     stats: Arc<Stats>,
     cancel: CancellationToken,
 ) {
-    let mut ticker = spread_ticker(poller.target.interval);
+    let mut ticker = spread_ticker(device.interval());
     loop {
         tokio::select! {
             () = cancel.cancelled() => return,
@@ -275,7 +293,7 @@ pub async fn run_router(
         };
         let batch = tokio::select! {
             () = cancel.cancelled() => return,
-            batch = poller.poll(now(), &stats) => batch,
+            batch = device.poll_once(now(), &stats) => batch,
         };
         if samples.send(batch).await.is_err() {
             return;

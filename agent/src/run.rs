@@ -16,7 +16,6 @@ use crate::probe::{self, Prober};
 use crate::queue::Queue;
 use crate::seal::{self, SealConfig};
 use crate::send::{self, SendConfig};
-use crate::snmp;
 use crate::stats::Stats;
 
 /// The agent's version, sent with every batch.
@@ -52,7 +51,7 @@ pub fn start_collection(
     let (tx, rx) = mpsc::channel::<Vec<Sample>>(1_024);
     let limit = Arc::new(Semaphore::new(max_concurrent_polls.max(1)));
     for target in fleet.snmp {
-        tasks.spawn(snmp::run_device(
+        tasks.spawn(poll::run_every(
             target,
             limit.clone(),
             tx.clone(),
@@ -61,7 +60,7 @@ pub fn start_collection(
         ));
     }
     for target in fleet.targets {
-        tasks.spawn(poll::run_router(
+        tasks.spawn(poll::run_every(
             Poller::new(target, policy),
             limit.clone(),
             tx.clone(),

@@ -16,7 +16,7 @@
 mod walk;
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::future::Future;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
@@ -24,11 +24,9 @@ use secrecy::{ExposeSecret, SecretString};
 use snmp2::v3::{Auth, AuthProtocol, Cipher, Security};
 use snmp2::AsyncSession;
 use telemetry::{DeviceRef, Sample, UnixMs};
-use tokio::sync::{mpsc, Semaphore};
-use tokio_util::sync::CancellationToken;
 
 use crate::collect::{labels, Out};
-use crate::poll::{now, spread_ticker, truncate};
+use crate::poll::{truncate, Polled};
 use crate::stats::Stats;
 pub use walk::{Column, Owned, Table};
 
@@ -173,6 +171,24 @@ fn status_name(status: u32) -> &'static str {
     }
 }
 
+/// A request's answer, or why there is none: the timeout, a protocol error, or an error
+/// status from the agent.
+fn answer<'a>(
+    result: Result<Result<snmp2::Pdu<'a>, snmp2::Error>, tokio::time::error::Elapsed>,
+    timeout: Duration,
+) -> Result<snmp2::Pdu<'a>, SnmpError> {
+    let pdu = result
+        .map_err(|_| SnmpError::Timeout(timeout))?
+        .map_err(SnmpError::Protocol)?;
+    if pdu.error_status != 0 {
+        return Err(SnmpError::Status(
+            pdu.error_status,
+            status_name(pdu.error_status),
+        ));
+    }
+    Ok(pdu)
+}
+
 /// An open session with its per-request timeout.
 pub struct Snmp {
     session: AsyncSession,
@@ -223,16 +239,11 @@ impl Snmp {
     pub async fn get(&mut self, oids: &[&[u64]]) -> Result<Vec<Owned>, SnmpError> {
         let oids: Vec<snmp2::Oid<'static>> = oids.iter().map(|o| walk::oid(o)).collect();
         let refs: Vec<&snmp2::Oid<'_>> = oids.iter().collect();
-        let pdu = tokio::time::timeout(self.timeout, self.session.get_many(&refs))
-            .await
-            .map_err(|_| SnmpError::Timeout(self.timeout))?
-            .map_err(SnmpError::Protocol)?;
-        if pdu.error_status != 0 {
-            return Err(SnmpError::Status(
-                pdu.error_status,
-                status_name(pdu.error_status),
-            ));
-        }
+        let timeout = self.timeout;
+        let pdu = answer(
+            tokio::time::timeout(timeout, self.session.get_many(&refs)).await,
+            timeout,
+        )?;
         Ok(pdu.varbinds.map(|(_, v)| Owned::from_value(&v)).collect())
     }
 
@@ -252,17 +263,11 @@ impl Snmp {
             let refs: Vec<&snmp2::Oid<'_>> = oids.iter().collect();
             // Some 100 varbinds per answer: a few kB, well inside one datagram.
             let repetitions = (100 / cursors.len()).clamp(2, 25) as u32;
-            let pdu =
-                tokio::time::timeout(self.timeout, self.session.getbulk(&refs, 0, repetitions))
-                    .await
-                    .map_err(|_| SnmpError::Timeout(self.timeout))?
-                    .map_err(SnmpError::Protocol)?;
-            if pdu.error_status != 0 {
-                return Err(SnmpError::Status(
-                    pdu.error_status,
-                    status_name(pdu.error_status),
-                ));
-            }
+            let timeout = self.timeout;
+            let pdu = answer(
+                tokio::time::timeout(timeout, self.session.getbulk(&refs, 0, repetitions)).await,
+                timeout,
+            )?;
             let answers: Vec<(Vec<u64>, Owned)> = pdu
                 .varbinds
                 .map(|(oid, value)| (walk::arcs(&oid), Owned::from_value(&value)))
@@ -425,31 +430,13 @@ fn if_type(number: u64) -> String {
     }
 }
 
-/// Polls one device every `interval` (spread like the routers) until cancelled or until the
-/// samples have nowhere to go.
-pub async fn run_device(
-    target: SnmpTarget,
-    limit: Arc<Semaphore>,
-    samples: mpsc::Sender<Vec<Sample>>,
-    stats: Arc<Stats>,
-    cancel: CancellationToken,
-) {
-    let mut ticker = spread_ticker(target.interval);
-    loop {
-        tokio::select! {
-            () = cancel.cancelled() => return,
-            _ = ticker.tick() => {}
-        }
-        let Ok(_permit) = limit.clone().acquire_owned().await else {
-            return;
-        };
-        let batch = tokio::select! {
-            () = cancel.cancelled() => return,
-            batch = poll(&target, now(), &stats) => batch,
-        };
-        if samples.send(batch).await.is_err() {
-            return;
-        }
+impl Polled for SnmpTarget {
+    fn interval(&self) -> Duration {
+        self.interval
+    }
+
+    fn poll_once(&mut self, ts: UnixMs, stats: &Stats) -> impl Future<Output = Vec<Sample>> + Send {
+        poll(self, ts, stats)
     }
 }
 

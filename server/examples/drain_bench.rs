@@ -38,7 +38,7 @@ use telemetry::{Batch, Sample, UnixMs};
 use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
 
-use common::{in_scratch_db, say, serve, setting};
+use common::{bench_site, in_scratch_db, say, serve, setting};
 
 const DEMO: &str = include_str!("../demo/isp.toml");
 /// What the agent seals at most per batch (its default).
@@ -53,17 +53,7 @@ async fn main() -> anyhow::Result<()> {
 /// The demo routers as the agent's fleet file gives them (name, interval), pointed at the
 /// simulated routers.
 fn targets(fleet: &Fleet, topology: &Topology) -> anyhow::Result<Vec<Target>> {
-    let options = agent::fleet::FleetOptions {
-        intervals: agent::config::Intervals {
-            fast: Duration::from_secs(10),
-            medium: Duration::from_secs(60),
-            slow: Duration::from_secs(300),
-        },
-        router_password: None,
-        tls_pin_dir: None,
-        connect_timeout: Duration::from_secs(5),
-        request_timeout: Duration::from_secs(10),
-    };
+    let options = agent::fleet::FleetOptions::defaults();
     let credential = topology.credential.as_ref().context("demo credential")?;
     agent::fleet::parse(DEMO, &options)?
         .into_iter()
@@ -83,15 +73,7 @@ async fn run(pool: PgPool, hours: usize) -> anyhow::Result<()> {
     let topology = Topology::parse(DEMO, "isp.toml")?;
     let fleet = Fleet::start(&topology, &FleetOptions::local(5)).await?;
     let targets = targets(&fleet, &topology)?;
-    let tenant = server::admin::create_tenant(&pool, "Bench", "bench")
-        .await?
-        .0;
-    let site: i64 = sqlx::query_scalar(
-        "insert into site (tenant_id, name, code) values ($1, 'POP', 'POP1') returning id",
-    )
-    .bind(tenant)
-    .fetch_one(&pool)
-    .await?;
+    let (tenant, site) = bench_site(&pool).await?;
     for t in &targets {
         sqlx::query(
             "insert into device (tenant_id, site_id, name, vendor, role, mgmt_address)
@@ -171,11 +153,7 @@ async fn run(pool: PgPool, hours: usize) -> anyhow::Result<()> {
     // 3. Drain, with live collection going on.
     let cancel = CancellationToken::new();
     let collection = start_collection(
-        agent::fleet::Fleet {
-            targets,
-            snmp: Vec::new(),
-            probes: Vec::new(),
-        },
+        agent::fleet::Fleet::routers(targets),
         Arc::new(agent::probe::Prober::new()?),
         BackoffPolicy::default(),
         64,

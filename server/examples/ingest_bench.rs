@@ -20,7 +20,7 @@ use serde_json::{json, Value};
 use sqlx::PgPool;
 use time::OffsetDateTime;
 
-use common::{in_scratch_db, percentile, say, serve, setting};
+use common::{bench_site, in_scratch_db, percentile, say, serve, setting};
 use server::config::Config;
 use server::ingest::store::{self, SampleRows};
 
@@ -150,15 +150,7 @@ async fn run(
     rounds: usize,
     clients: usize,
 ) -> anyhow::Result<()> {
-    let tenant = server::admin::create_tenant(&pool, "Bench", "bench")
-        .await?
-        .0;
-    let site: i64 = sqlx::query_scalar(
-        "insert into site (tenant_id, name, code) values ($1, 'POP', 'POP1') returning id",
-    )
-    .bind(tenant)
-    .fetch_one(&pool)
-    .await?;
+    let (tenant, site) = bench_site(&pool).await?;
     let devices: Vec<i64> = sqlx::query_scalar(
         "insert into device (tenant_id, site_id, name, vendor, role, mgmt_address)
          select $1, $2, 'r' || g, 'mikrotik', 'access', '10.0.0.1'

@@ -207,17 +207,7 @@ async fn a_bgp_session_that_vanishes_on_v7_is_reported_idle() {
 #[tokio::test]
 async fn the_default_buffer_holds_72_hours_of_the_demo_fleet() {
     let (fleet, topology) = demo_fleet().await;
-    let options = agent::fleet::FleetOptions {
-        intervals: agent::config::Intervals {
-            fast: Duration::from_secs(10),
-            medium: Duration::from_secs(60),
-            slow: Duration::from_secs(300),
-        },
-        router_password: None,
-        tls_pin_dir: None,
-        connect_timeout: Duration::from_secs(5),
-        request_timeout: Duration::from_secs(10),
-    };
+    let options = agent::fleet::FleetOptions::defaults();
     // The intervals the demo file gives each router.
     let configured = agent::fleet::parse(DEMO, &options).expect("demo fleet");
     let stats = Stats::default();

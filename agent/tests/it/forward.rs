@@ -56,11 +56,7 @@ async fn collect_into(
         .collect();
     let cancel = CancellationToken::new();
     let collection = start_collection(
-        agent::fleet::Fleet {
-            targets,
-            snmp: Vec::new(),
-            probes: Vec::new(),
-        },
+        agent::fleet::Fleet::routers(targets),
         Arc::new(Prober::new().expect("prober")),
         no_backoff(),
         4,

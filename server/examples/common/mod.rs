@@ -89,6 +89,20 @@ pub async fn serve(pool: &PgPool) -> anyhow::Result<(SocketAddr, CancellationTok
     Ok((addr, shutdown))
 }
 
+/// Tenant `bench` with one site, for a benchmark's devices: (tenant id, site id).
+pub async fn bench_site(pool: &PgPool) -> anyhow::Result<(i64, i64)> {
+    let tenant = server::admin::create_tenant(pool, "Bench", "bench")
+        .await?
+        .0;
+    let site: i64 = sqlx::query_scalar(
+        "insert into site (tenant_id, name, code) values ($1, 'POP', 'POP1') returning id",
+    )
+    .bind(tenant)
+    .fetch_one(pool)
+    .await?;
+    Ok((tenant, site))
+}
+
 /// The `q` quantile of sorted values (nearest rank).
 pub fn percentile(sorted: &[f64], q: f64) -> f64 {
     if sorted.is_empty() {
