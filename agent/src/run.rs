@@ -1,5 +1,6 @@
-//! Wires the stages: a poller task per router or SNMP device, and per probe → the sealer → the buffer → the sender, under
-//! one cancellation token. `main` and the integration tests both start the agent here.
+//! Wires the stages: a polling task per router, SNMP device and probe → the sealer → the
+//! buffer → the sender, under one cancellation token. `main` and the integration tests both
+//! start the agent here.
 
 use std::sync::Arc;
 
