@@ -1,28 +1,41 @@
 //! The agent's settings: the only module that reads the command line, the environment and the
 //! settings file. Precedence: command line, then environment, then the TOML file
 //! (`--config` / `ISPVM_AGENT_CONFIG`), then defaults. Secrets (the ingest token, the routers'
-//! password) come from the environment or a `*_FILE`, never from the command line (it shows
-//! in `ps`), and are never logged (`SecretString` prints as redacted).
+//! password, the enrollment token) come from the environment or a `*_FILE`, never from the
+//! command line (it shows in `ps`), and are never logged (`SecretString` prints as redacted).
+//!
+//! Two commands: `ispvm-agent` polls and pushes ([`Settings`]), `ispvm-agent enroll` enrolls
+//! the agent with a one-time token ([`EnrollSettings`]).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{bail, Context};
-use clap::Parser;
+use clap::{Parser, Subcommand};
 use secrecy::SecretString;
 use serde::Deserialize;
+
+mod enroll;
+
+pub use enroll::EnrollSettings;
 
 /// Polls MikroTik routers over the RouterOS API and forwards the samples to an ISPVM server,
 /// buffered on disk.
 #[derive(Debug, Clone, Default, Parser)]
 #[command(name = "ispvm-agent", version)]
 pub struct Args {
+    #[command(subcommand)]
+    pub command: Option<Command>,
     /// A TOML settings file (keys as the long options, in snake_case).
-    #[arg(long, env = "ISPVM_AGENT_CONFIG")]
+    #[arg(long, env = "ISPVM_AGENT_CONFIG", global = true)]
     pub config: Option<PathBuf>,
-    /// The ISPVM server's base URL, e.g. https://ispvm.example.net.
-    #[arg(long, env = "ISPVM_AGENT_SERVER_URL")]
+    /// The ISPVM server's base URL, e.g. https://ispvm.example.net (an enrolled agent: its
+    /// agent address, by default the one it enrolled at).
+    #[arg(long, env = "ISPVM_AGENT_SERVER_URL", global = true)]
     pub server_url: Option<String>,
+    /// Where the enrolled agent's key, certificate and CA are kept.
+    #[arg(long, env = "ISPVM_AGENT_IDENTITY_DIR", global = true)]
+    pub identity_dir: Option<PathBuf>,
     /// The agent's name as enrolled on the server (sent with every batch).
     #[arg(long, env = "ISPVM_AGENT_NAME")]
     pub name: Option<String>,
@@ -60,7 +73,7 @@ pub struct Args {
     #[arg(long, env = "ISPVM_AGENT_STATUS_ADDR")]
     pub status_addr: Option<String>,
     /// Log filter (tracing's EnvFilter syntax).
-    #[arg(long, env = "LOG_LEVEL")]
+    #[arg(long, env = "LOG_LEVEL", global = true)]
     pub log_level: Option<String>,
     /// Poll every router once, write the samples to stdout as JSON lines, and exit (no server
     /// needed): to check credentials and reachability from a POP.
@@ -68,11 +81,20 @@ pub struct Args {
     pub once: bool,
 }
 
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Enroll this agent with a one-time token from the server's Agents page, given in
+    /// ISPVM_AGENT_ENROLL_TOKEN or ISPVM_AGENT_ENROLL_TOKEN_FILE (never on the command line),
+    /// and keep its key and certificate in the identity directory.
+    Enroll,
+}
+
 /// The settings file: the same keys as the long options, plus the secrets' `*_file` paths.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct File {
     server_url: Option<String>,
+    identity_dir: Option<PathBuf>,
     name: Option<String>,
     fleet: Option<PathBuf>,
     buffer_dir: Option<PathBuf>,
@@ -99,9 +121,11 @@ pub struct Intervals {
 
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// `None` only with `--once`.
+    /// Required unless `--once` or enrolled (an enrolled agent uses the URL it enrolled at).
     pub server_url: Option<String>,
+    /// The ingest bearer token; required unless `--once` or enrolled.
     pub token: Option<SecretString>,
+    pub identity_dir: PathBuf,
     pub name: String,
     pub fleet: PathBuf,
     pub buffer_dir: PathBuf,
@@ -127,24 +151,57 @@ pub const DEFAULT_MAX_BUFFER_BYTES: u64 = 2 << 30;
 /// Local only by default: the status tells the buffer's state, not for the whole network.
 pub const DEFAULT_STATUS_ADDR: &str = "127.0.0.1:9108";
 
-impl Settings {
+pub const DEFAULT_IDENTITY_DIR: &str = "/var/lib/ispvm-agent/identity";
+
+/// What the command line asks for.
+#[derive(Debug)]
+pub enum Invocation {
+    /// Poll and push (or `--once`).
+    Run(Box<Settings>),
+    /// `ispvm-agent enroll`.
+    Enroll(EnrollSettings),
+}
+
+impl Invocation {
     /// Reads the process's command line and environment.
     pub fn from_process() -> anyhow::Result<Self> {
-        Self::resolve(Args::parse(), &|name| std::env::var(name).ok())
+        Self::from_args(Args::parse())
+    }
+
+    /// Resolves `args` (as clap read them from the process) with the process's environment.
+    pub fn from_args(args: Args) -> anyhow::Result<Self> {
+        Self::resolve(args, &|name| std::env::var(name).ok())
     }
 
     /// Resolves `args` (command line and environment, as clap read them), the file they name,
     /// and the secrets, read through `env` (tests pass a map).
     pub fn resolve(args: Args, env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
-        let file = match &args.config {
-            Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .with_context(|| format!("reading {}", path.display()))?;
-                toml::from_str::<File>(&text)
-                    .with_context(|| format!("parsing {}", path.display()))?
-            }
-            None => File::default(),
-        };
+        match args.command {
+            None => Settings::resolve(args, env).map(|s| Invocation::Run(Box::new(s))),
+            Some(Command::Enroll) => EnrollSettings::resolve(args, env).map(Invocation::Enroll),
+        }
+    }
+}
+
+fn read_file(path: Option<&Path>) -> anyhow::Result<File> {
+    let Some(path) = path else {
+        return Ok(File::default());
+    };
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    toml::from_str::<File>(&text).with_context(|| format!("parsing {}", path.display()))
+}
+
+fn identity_dir(cli: Option<PathBuf>, file: Option<PathBuf>) -> PathBuf {
+    cli.or(file)
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_IDENTITY_DIR))
+}
+
+impl Settings {
+    /// Resolves the run mode's settings (see [`Invocation::resolve`]). The server URL and the
+    /// token are checked later ([`Settings::bearer`]): an enrolled agent needs neither.
+    pub fn resolve(args: Args, env: &dyn Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        let file = read_file(args.config.as_deref())?;
         let token = secret(env, "ISPVM_AGENT_TOKEN", file.token_file.as_deref())?;
         let router_password = secret(
             env,
@@ -203,15 +260,9 @@ impl Settings {
             })?),
         };
         let server_url = args.server_url.or(file.server_url);
-        if !args.once {
-            let Some(url) = &server_url else {
-                bail!("no server URL: set ISPVM_AGENT_SERVER_URL or --server-url");
-            };
+        if let (false, Some(url)) = (args.once, &server_url) {
             if !(url.starts_with("http://") || url.starts_with("https://")) {
                 bail!("server URL {url:?} must start with https:// (or http:// on a trusted link)");
-            }
-            if token.is_none() {
-                bail!("no ingest token: set ISPVM_AGENT_TOKEN or ISPVM_AGENT_TOKEN_FILE");
             }
         }
         let fleet = args
@@ -221,6 +272,7 @@ impl Settings {
         Ok(Self {
             server_url,
             token,
+            identity_dir: identity_dir(args.identity_dir, file.identity_dir),
             name: args
                 .name
                 .or(file.name)
@@ -256,6 +308,33 @@ impl Settings {
         self.server_url
             .as_ref()
             .map(|base| format!("{}{}", base.trim_end_matches('/'), telemetry::INGEST_PATH))
+    }
+
+    /// The ingest URL and token of an agent that is not enrolled.
+    pub fn bearer(&self) -> anyhow::Result<(String, SecretString)> {
+        let url = self.ingest_url().context(
+            "no server URL: set ISPVM_AGENT_SERVER_URL or --server-url (or enroll the agent: \
+             `ispvm-agent enroll`)",
+        )?;
+        let token = self.token.clone().context(
+            "no ingest token: set ISPVM_AGENT_TOKEN or ISPVM_AGENT_TOKEN_FILE, or enroll the \
+             agent (`ispvm-agent enroll`)",
+        )?;
+        Ok((url, token))
+    }
+
+    /// The base URL of an enrolled agent: the setting, else `enrolled_at`; `https://` only,
+    /// since the client certificate needs TLS.
+    pub fn enrolled_server_url(&self, enrolled_at: &str) -> anyhow::Result<String> {
+        let url = self
+            .server_url
+            .as_deref()
+            .unwrap_or(enrolled_at)
+            .trim_end_matches('/');
+        if !url.starts_with("https://") {
+            bail!("server URL {url:?} must start with https://: an enrolled agent pushes with its client certificate, over TLS");
+        }
+        Ok(url.to_owned())
     }
 }
 

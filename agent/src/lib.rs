@@ -15,11 +15,17 @@
 //! - [`send`]: drains the queue oldest first, with back-off, `Retry-After`, dead letters.
 //! - [`config`] and [`fleet`]: the only readers of the environment, CLI and files.
 //! - [`run`]: wires the stages under one cancellation token.
-//! - [`status`]: the local `GET /status` endpoint (buffer depth, last push, drops).
+//! - [`status`]: the local `GET /status` endpoint (buffer depth, last push, drops), and the
+//!   same state reported to the server by an enrolled agent.
+//! - [`identity`]: enrollment with a one-time token, the key and client certificate on disk,
+//!   their renewal; [`link`]: the client to the server (bearer token or client certificate),
+//!   swapped when the certificate is renewed.
 
 pub mod collect;
 pub mod config;
 pub mod fleet;
+pub mod identity;
+pub mod link;
 pub mod poll;
 pub mod probe;
 pub mod queue;

@@ -1,27 +1,43 @@
 //! The `ispvm-agent` binary: reads its settings, then polls and forwards until SIGINT or
-//! SIGTERM, sealing what it already collected before it exits.
+//! SIGTERM, sealing what it already collected before it exits; or, as `ispvm-agent enroll`,
+//! enrolls the agent with a one-time token.
 
 use std::io::Write;
+use std::process::ExitCode;
 use std::sync::Arc;
 
-use agent::config::Settings;
+use agent::config::{Args, Command, EnrollSettings, Invocation, Settings};
 use agent::fleet::{self, FleetOptions};
+use agent::identity::renewal::{self, Renewal};
+use agent::identity::Identity;
+use agent::link::Link;
 use agent::poll::Poller;
 use agent::queue::{Caps, Queue};
-use agent::run;
+use agent::run::{self, Enrolled};
 use agent::seal::SealConfig;
-use agent::send::SendConfig;
+use agent::send::{Policy, Push};
 use agent::stats::Stats;
 use anyhow::Context;
+use clap::Parser;
 use routeros::session::breaker::BackoffPolicy;
-use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
-fn main() -> anyhow::Result<()> {
-    let settings = Settings::from_process()?;
+fn main() -> anyhow::Result<ExitCode> {
+    let args = Args::parse();
+    let invocation = match args.command {
+        Some(Command::Enroll) => match Invocation::from_args(args) {
+            Ok(invocation) => invocation,
+            Err(e) => return enroll_failed(&e),
+        },
+        None => Invocation::from_args(args)?,
+    };
+    let log_level = match &invocation {
+        Invocation::Run(settings) => &settings.log_level,
+        Invocation::Enroll(settings) => &settings.log_level,
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_new(&settings.log_level)
+            tracing_subscriber::EnvFilter::try_new(log_level)
                 .context("LOG_LEVEL is not a valid filter")?,
         )
         .with_writer(std::io::stderr)
@@ -30,7 +46,93 @@ fn main() -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    runtime.block_on(start(settings))
+    match invocation {
+        Invocation::Run(settings) => runtime
+            .block_on(start(*settings))
+            .map(|()| ExitCode::SUCCESS),
+        // One line for the operator, whatever failed.
+        Invocation::Enroll(settings) => match runtime.block_on(enroll(settings)) {
+            Ok(()) => Ok(ExitCode::SUCCESS),
+            Err(e) => enroll_failed(&e),
+        },
+    }
+}
+
+/// The enroll command's errors, settings included, are one line for the operator.
+fn enroll_failed(e: &anyhow::Error) -> anyhow::Result<ExitCode> {
+    writeln!(std::io::stderr().lock(), "ispvm-agent enroll: {e:#}")?;
+    Ok(ExitCode::FAILURE)
+}
+
+/// `ispvm-agent enroll`: refuses when already enrolled (a second enrollment would make a new
+/// agent on the server and orphan this one), else enrolls and says who the agent is.
+async fn enroll(settings: EnrollSettings) -> anyhow::Result<()> {
+    let dir = &settings.identity_dir;
+    if let Some(existing) = Identity::load(dir)? {
+        anyhow::bail!(
+            "already enrolled as {} ({}) in {}: to enroll again, remove that directory first",
+            existing.name,
+            existing.agent_id,
+            dir.display()
+        );
+    }
+    let identity =
+        agent::identity::enroll(&settings.server_url, &settings.token, run::VERSION, dir).await?;
+    let expires = identity
+        .not_after
+        .to_datetime()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| format!("{} ms", identity.not_after.0));
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "enrolled as {}", identity.name)?;
+    writeln!(stdout, "agent id: {}", identity.agent_id)?;
+    writeln!(
+        stdout,
+        "certificate valid until {expires} (renewed automatically)"
+    )?;
+    writeln!(stdout, "identity saved in {}", dir.display())?;
+    Ok(())
+}
+
+/// How run mode reaches the server: over mTLS with the enrolled identity in the identity
+/// directory, else with the bearer token.
+fn connect(settings: &Settings) -> anyhow::Result<(Push, Option<Enrolled>)> {
+    let policy = Policy::DEFAULT;
+    let Some(identity) = Identity::load(&settings.identity_dir)? else {
+        let (url, token) = settings.bearer()?;
+        let link = Link::bearer(token, policy.timeout)?;
+        let push = Push {
+            url,
+            link: Arc::new(link),
+            policy,
+        };
+        return Ok((push, None));
+    };
+    let server_url = settings.enrolled_server_url(&identity.server_url)?;
+    if settings.token.is_some() {
+        tracing::warn!("the agent is enrolled: ISPVM_AGENT_TOKEN is not used");
+    }
+    let push = Push {
+        url: format!("{server_url}{}", telemetry::INGEST_PATH),
+        link: Arc::new(Link::for_identity(&identity, policy.timeout)?),
+        policy,
+    };
+    tracing::info!(agent.id = %identity.agent_id, agent = %identity.name, certificate_not_after = identity.not_after.0, identity = %settings.identity_dir.display(), "enrolled: pushing with the client certificate");
+    let enrolled = Enrolled {
+        identity,
+        renewal: Renewal {
+            dir: settings.identity_dir.clone(),
+            server_url,
+            check_every: renewal::CHECK_EVERY,
+            retry_initial: renewal::RETRY_INITIAL,
+            timeout: policy.timeout,
+        },
+        status_report_interval: agent::status::report::INTERVAL,
+    };
+    Ok((push, Some(enrolled)))
 }
 
 async fn start(settings: Settings) -> anyhow::Result<()> {
@@ -39,6 +141,12 @@ async fn start(settings: Settings) -> anyhow::Result<()> {
     if settings.once {
         return once(fleet).await;
     }
+    let (push, enrolled) = connect(&settings)?;
+    // An enrolled agent is named by the server.
+    let name = match &enrolled {
+        Some(enrolled) => enrolled.identity.name.clone(),
+        None => settings.name.clone(),
+    };
     let queue = Arc::new(
         Queue::open(
             &settings.buffer_dir,
@@ -50,17 +158,9 @@ async fn start(settings: Settings) -> anyhow::Result<()> {
         .context("opening the buffer")?,
     );
     let seal = SealConfig {
-        agent: run::agent_info(&settings.name),
+        agent: run::agent_info(&name),
         max_samples: settings.batch_max_samples,
         max_delay: settings.batch_max_delay,
-    };
-    let send = SendConfig {
-        url: settings.ingest_url().context("no server URL")?,
-        token: settings.token.clone().context("no ingest token")?,
-        backoff_initial: Duration::from_secs(1),
-        backoff_max: Duration::from_secs(60),
-        retry_after_max: Duration::from_secs(300),
-        timeout: Duration::from_secs(30),
     };
     let cancel = CancellationToken::new();
     tokio::spawn(shutdown_on_signal(cancel.clone()));
@@ -72,15 +172,15 @@ async fn start(settings: Settings) -> anyhow::Result<()> {
         tracing::info!(address = %listener.local_addr()?, "status endpoint at GET /status");
         tokio::spawn(agent::status::serve(
             listener,
-            settings.name.clone(),
+            name.clone(),
             queue.clone(),
             stats.clone(),
             cancel.clone(),
         ));
     }
     tracing::info!(
-        agent = %settings.name,
-        server = %send.url,
+        agent = %name,
+        server = %push.url,
         buffer = %settings.buffer_dir.display(),
         max_buffer_bytes = settings.max_buffer_bytes,
         max_buffer_age_s = settings.max_buffer_age.as_secs(),
@@ -89,7 +189,8 @@ async fn start(settings: Settings) -> anyhow::Result<()> {
     run::run(
         fleet,
         seal,
-        send,
+        push,
+        enrolled,
         queue,
         settings.max_concurrent_polls,
         stats,

@@ -1,8 +1,10 @@
 //! Wires the stages: a polling task per router, SNMP device and probe → the sealer → the
-//! buffer → the sender, under one cancellation token. `main` and the integration tests both
-//! start the agent here.
+//! buffer → the sender, under one cancellation token; for an enrolled agent also the
+//! certificate renewal and the status reports. `main` and the integration tests both start the
+//! agent here.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use routeros::session::breaker::BackoffPolicy;
 use telemetry::{AgentInfo, Sample};
@@ -12,12 +14,15 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::fleet::Fleet;
+use crate::identity::renewal::{self, Renewal};
+use crate::identity::Identity;
 use crate::poll::{self, Poller};
 use crate::probe::{self, Prober};
 use crate::queue::Queue;
 use crate::seal::{self, SealConfig};
-use crate::send::{self, SendConfig};
+use crate::send::{self, Push};
 use crate::stats::Stats;
+use crate::status::report::Reporting;
 
 /// The agent's version, sent with every batch.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -90,12 +95,22 @@ pub fn start_collection(
     Collection { tasks, sealed }
 }
 
+/// An enrolled agent's work besides pushing: renewing its certificate, reporting its status.
+#[derive(Debug)]
+pub struct Enrolled {
+    pub identity: Identity,
+    /// Where renewals go and are saved; status reports go to its `server_url` too.
+    pub renewal: Renewal,
+    pub status_report_interval: Duration,
+}
+
 /// The whole agent, until `cancel`; then the sealer seals what the pollers handed over.
 #[allow(clippy::too_many_arguments)] // the stages' settings, each used once here
 pub async fn run(
     fleet: Fleet,
     seal_config: SealConfig,
-    send_config: SendConfig,
+    push: Push,
+    enrolled: Option<Enrolled>,
     queue: Arc<Queue>,
     max_concurrent_polls: usize,
     stats: Arc<Stats>,
@@ -105,6 +120,7 @@ pub async fn run(
     // off for days) apply before anything is sent.
     queue.apply_caps(&stats);
     let prober = Arc::new(Prober::new()?);
+    let targets = (fleet.targets.len() + fleet.snmp.len() + fleet.probes.len()) as u64;
     let mut collection = start_collection(
         fleet,
         prober,
@@ -116,7 +132,27 @@ pub async fn run(
         cancel.clone(),
     );
     tokio::spawn(report(queue.clone(), stats.clone(), cancel.clone()));
-    let sender = tokio::spawn(send::run(queue, send_config, stats, cancel.clone()));
+    if let Some(enrolled) = enrolled {
+        let reporting = Reporting {
+            server_url: enrolled.renewal.server_url.clone(),
+            interval: enrolled.status_report_interval,
+            targets,
+        };
+        tokio::spawn(crate::status::report::run(
+            reporting,
+            push.link.clone(),
+            queue.clone(),
+            stats.clone(),
+            cancel.clone(),
+        ));
+        tokio::spawn(renewal::run(
+            enrolled.identity,
+            enrolled.renewal,
+            push.link.clone(),
+            cancel.clone(),
+        ));
+    }
+    let sender = tokio::spawn(send::drain(queue, push, stats, cancel.clone()));
     while let Some(ended) = collection.tasks.join_next().await {
         if let Err(e) = ended {
             tracing::error!(error = %e, "a collection task failed");

@@ -6,25 +6,63 @@
 //! |---|---|
 //! | 2xx (also `duplicate: true`) | deletes the batch; rejected samples are counted and logged, never resent |
 //! | 408, 429, 5xx, no answer | keeps it and retries after exponential back-off with jitter, or after `Retry-After` (429, 503) |
-//! | 401, 403, 404 | keeps it and retries with back-off, logging an error: these say the agent's token or server URL is wrong, not that the batch is, and dead-lettering would empty the buffer of good data |
+//! | 401, 403, 404 | keeps it and retries with back-off, logging an error: these say the agent's token, its certificate (403 `revoked`) or the server URL is wrong, not that the batch is, and dead-lettering would empty the buffer of good data |
 //! | other 4xx | moves it to `dead/` with the status and the server's message: resending cannot succeed |
 //!
 //! `sent_at` is set at each attempt (the server compares it with its clock to show the
 //! agent's skew), so the stored batch is decompressed, stamped and compressed again; its
 //! `batch_id` and samples never change.
+//!
+//! Requests go through the agent's [`Link`]: a bearer token, or an enrolled agent's client
+//! certificate, which the renewal swaps while the sender runs.
 
 use std::io::Read;
 use std::sync::Arc;
 use std::time::Duration;
 
 use flate2::read::GzDecoder;
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use telemetry::{Batch, ErrorResponse, IngestResponse};
 use tokio_util::sync::CancellationToken;
 
+use crate::link::Link;
 use crate::queue::{Entry, Lane, Queue};
 use crate::stats::Stats;
 
+/// The sender's back-off and timeouts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Policy {
+    pub backoff_initial: Duration,
+    pub backoff_max: Duration,
+    /// A longer `Retry-After` is cut to this.
+    pub retry_after_max: Duration,
+    /// Per request, from connecting to the end of the answer.
+    pub timeout: Duration,
+}
+
+impl Policy {
+    /// The agent's: back-off 1 s doubling to 60 s, `Retry-After` cut to 5 minutes, 30 s per
+    /// request.
+    pub const DEFAULT: Policy = Policy {
+        backoff_initial: Duration::from_secs(1),
+        backoff_max: Duration::from_secs(60),
+        retry_after_max: Duration::from_secs(300),
+        timeout: Duration::from_secs(30),
+    };
+}
+
+/// Where the batches go and how the agent proves who it is.
+#[derive(Debug, Clone)]
+pub struct Push {
+    /// The full ingest URL (the server's base URL + `telemetry::INGEST_PATH`).
+    pub url: String,
+    /// The client and its auth (bearer token or client certificate), shared and swappable.
+    pub link: Arc<Link>,
+    pub policy: Policy,
+}
+
+/// A sender with a bearer token, in one literal: how the tests and benchmarks start one
+/// ([`run`]). The agent itself builds a [`Push`] ([`drain`]).
 #[derive(Debug, Clone)]
 pub struct SendConfig {
     /// The full ingest URL (the server's base URL + `telemetry::INGEST_PATH`).
@@ -36,6 +74,27 @@ pub struct SendConfig {
     pub retry_after_max: Duration,
     /// Per request, from connecting to the end of the answer.
     pub timeout: Duration,
+}
+
+impl SendConfig {
+    pub fn policy(&self) -> Policy {
+        Policy {
+            backoff_initial: self.backoff_initial,
+            backoff_max: self.backoff_max,
+            retry_after_max: self.retry_after_max,
+            timeout: self.timeout,
+        }
+    }
+
+    /// The [`Push`] of a bearer-token agent.
+    pub fn into_push(self) -> anyhow::Result<Push> {
+        let policy = self.policy();
+        Ok(Push {
+            link: Arc::new(Link::bearer(self.token, self.timeout)?),
+            url: self.url,
+            policy,
+        })
+    }
 }
 
 /// What to do with a batch after an attempt.
@@ -50,11 +109,11 @@ enum Outcome {
 }
 
 /// The exponential back-off before attempt `failures + 1`, with jitter in [50 %, 100 %].
-pub fn backoff(config: &SendConfig, failures: u32) -> Duration {
-    let exp = config
+pub fn backoff(policy: &Policy, failures: u32) -> Duration {
+    let exp = policy
         .backoff_initial
         .saturating_mul(2_u32.saturating_pow(failures.saturating_sub(1).min(30)));
-    exp.min(config.backoff_max)
+    exp.min(policy.backoff_max)
         .mul_f64(0.5 + rand::random::<f64>() / 2.0)
 }
 
@@ -81,16 +140,11 @@ fn retry_after(response: &reqwest::Response) -> Option<Duration> {
         .map(Duration::from_secs)
 }
 
-async fn attempt(
-    client: &reqwest::Client,
-    config: &SendConfig,
-    entry: &Entry,
-    body: Vec<u8>,
-    stats: &Stats,
-) -> Outcome {
-    let request = client
-        .post(&config.url)
-        .bearer_auth(config.token.expose_secret())
+async fn attempt(push: &Push, entry: &Entry, body: Vec<u8>, stats: &Stats) -> Outcome {
+    let config = &push.policy;
+    let request = push
+        .link
+        .post(&push.url)
         .header(reqwest::header::CONTENT_TYPE, "application/json")
         .header(reqwest::header::CONTENT_ENCODING, "gzip")
         .timeout(config.timeout)
@@ -136,7 +190,7 @@ async fn attempt(
     match status.as_u16() {
         408 | 429 => Outcome::Retry { after, why },
         401 | 403 | 404 => {
-            tracing::error!(status = status.as_u16(), %message, "the server refuses the agent (token or URL); batches are kept");
+            tracing::error!(status = status.as_u16(), %message, "the server refuses the agent (its token or certificate, revoked, or a wrong URL); batches are kept");
             Outcome::Retry { after: None, why }
         }
         400..=499 => Outcome::DeadLetter(why),
@@ -156,17 +210,23 @@ pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
     text
 }
 
-/// Sends until cancelled. A batch in flight when cancelled stays in the buffer.
+/// Sends with a bearer token until cancelled ([`drain`] with [`SendConfig::into_push`]).
 pub async fn run(
     queue: Arc<Queue>,
     config: SendConfig,
     stats: Arc<Stats>,
     cancel: CancellationToken,
 ) -> anyhow::Result<()> {
-    let client = reqwest::Client::builder()
-        .connect_timeout(config.timeout.min(Duration::from_secs(10)))
-        .build()
-        .map_err(|e| anyhow::anyhow!("building the HTTP client: {e}"))?;
+    drain(queue, config.into_push()?, stats, cancel).await
+}
+
+/// Sends until cancelled. A batch in flight when cancelled stays in the buffer.
+pub async fn drain(
+    queue: Arc<Queue>,
+    push: Push,
+    stats: Arc<Stats>,
+    cancel: CancellationToken,
+) -> anyhow::Result<()> {
     let mut failures: u32 = 0;
     // Batches up to this one are the backlog being replayed; `prefer` alternates the lanes.
     let mut backlog_end = queue.newest_seq();
@@ -188,6 +248,7 @@ pub async fn run(
             Ok(body) => body,
             Err(reason) => {
                 let total = Stats::add(&stats.corrupt_batches, 1);
+                Stats::add(&stats.corrupt_samples, u64::from(entry.samples));
                 tracing::error!(batch.id = %entry.batch_id, %reason, agent_corrupt_batches_total = total, "unreadable buffered batch moved to corrupt/");
                 queue.quarantine(&entry, &reason);
                 continue;
@@ -195,7 +256,7 @@ pub async fn run(
         };
         let outcome = tokio::select! {
             () = cancel.cancelled() => return Ok(()),
-            outcome = attempt(&client, &config, &entry, body, &stats) => outcome,
+            outcome = attempt(&push, &entry, body, &stats) => outcome,
         };
         match outcome {
             Outcome::Delivered => {
@@ -223,12 +284,13 @@ pub async fn run(
             Outcome::DeadLetter(why) => {
                 failures = 0;
                 let total = Stats::add(&stats.dead_letter_batches, 1);
+                Stats::add(&stats.dead_letter_samples, u64::from(entry.samples));
                 tracing::error!(batch.id = %entry.batch_id, reason = %why, agent_dead_letter_batches_total = total, "server refused the batch; moved to dead/");
                 queue.dead_letter(&entry, &why);
             }
             Outcome::Retry { after, why } => {
                 failures = failures.saturating_add(1);
-                let wait = after.unwrap_or_else(|| backoff(&config, failures));
+                let wait = after.unwrap_or_else(|| backoff(&push.policy, failures));
                 let (batches, bytes) = queue.depth();
                 // Loud at first and then every tenth time: an outage of days must not flood
                 // the log, but must stay visible in it.
@@ -260,8 +322,9 @@ mod tests {
             retry_after_max: Duration::from_secs(300),
             timeout: Duration::from_secs(30),
         };
+        assert_eq!(config.policy(), Policy::DEFAULT);
         for (failures, full) in [(1, 1), (2, 2), (3, 4), (7, 60), (40, 60)] {
-            let wait = backoff(&config, failures);
+            let wait = backoff(&Policy::DEFAULT, failures);
             let full = Duration::from_secs(full);
             assert!(wait <= full && wait >= full / 2, "{failures}: {wait:?}");
         }

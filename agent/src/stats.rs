@@ -1,6 +1,7 @@
 //! The agent's own counters: what it polled, sealed, sent, rejected, set aside and dropped.
-//! Logged when they change in a way an operator must hear about, and answered by the local
-//! status endpoint (`status.rs`); reporting them to the server is later work (issue 7).
+//! Logged when they change in a way an operator must hear about, answered by the local status
+//! endpoint (`status.rs`), and reported to the server every minute by an enrolled agent
+//! (`status/report.rs`).
 
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
@@ -15,7 +16,11 @@ pub struct Stats {
     pub duplicate_batches: AtomicU64,
     pub rejected_samples: AtomicU64,
     pub dead_letter_batches: AtomicU64,
+    /// The samples in them.
+    pub dead_letter_samples: AtomicU64,
     pub corrupt_batches: AtomicU64,
+    /// The samples in them, as their index says.
+    pub corrupt_samples: AtomicU64,
     /// Batches deleted unsent because the buffer was over its size or age cap.
     pub dropped_batches: AtomicU64,
     /// The samples in them.

@@ -1,7 +1,8 @@
 //! The local status endpoint: `GET /status` answers the agent's counters and its buffer as
 //! JSON, for the POP's own monitoring and for a technician on the box (`curl
 //! 127.0.0.1:9108/status`). hyper's HTTP/1 server directly (already in the tree under
-//! reqwest): one read-only route does not need a web framework.
+//! reqwest): one read-only route does not need a web framework. An enrolled agent also
+//! reports the same state to the server ([`report`]).
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -16,6 +17,10 @@ use tokio_util::sync::CancellationToken;
 
 use crate::queue::Queue;
 use crate::stats::Stats;
+
+pub mod report;
+
+pub use report::{send_status, status_report};
 
 /// What `GET /status` answers.
 #[derive(Debug, Serialize)]

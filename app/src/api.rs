@@ -1,6 +1,7 @@
 //! Server functions by feature: each authorises, calls `db::`, and returns a wire type. The
 //! server-only helpers they share are in `api::server`.
 
+pub mod agents;
 pub mod audit;
 pub mod auth;
 pub mod credentials;

@@ -2,6 +2,7 @@
 //! statement and `&mut PgConnection` for several (the caller owns the transaction). Every query
 //! of tenant-owned data filters on the caller's tenant.
 
+pub mod agents;
 pub mod audit;
 pub mod credentials;
 pub mod customers;

@@ -31,6 +31,7 @@ use leptos_router::components::{ParentRoute, Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
 use crate::components::layout::Layout;
+use crate::pages::agents::AgentsPage;
 use crate::pages::device::DevicePage;
 use crate::pages::devices::DevicesPage;
 use crate::pages::groups::GroupsPage;
@@ -90,6 +91,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/users") view=UsersPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/users/:id") view=UserPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/audit") view=AuditPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/agents") view=AgentsPage ssr=SsrMode::Async />
                     <Route path=path!("/inventory/sites") view=SitesPage ssr=SsrMode::Async />
                     <Route path=path!("/inventory/sites/:id") view=SitePage ssr=SsrMode::Async />
                     <Route path=path!("/inventory/devices") view=DevicesPage ssr=SsrMode::Async />

@@ -1,6 +1,7 @@
 //! Wire types and pure logic shared by the server and the browser. Nothing here touches the
 //! database or the network.
 
+pub mod agent;
 pub mod audit;
 pub mod credential;
 pub mod customer;

@@ -1,6 +1,7 @@
 //! One routed page per file, named `<Feature>Page`.
 
 pub mod account;
+pub mod agents;
 pub mod audit;
 pub mod credential;
 pub mod credentials;

@@ -20,6 +20,9 @@ pub struct AppState {
     pub secrets: Option<Arc<MasterKey>>,
     /// Each tenant's dependency graph, reloaded when its inventory changed.
     pub graphs: GraphCache,
+    /// The agent listener's URL as agents reach it (`AGENT_PUBLIC_URL`), shown with a new
+    /// enrollment token; `None` when the listener is off.
+    pub agent_url: Option<String>,
 }
 
 impl AppState {

@@ -224,3 +224,42 @@ pub async fn set_disabled(pool: &PgPool, username: &str, disabled: bool) -> anyh
     tx.commit().await.context("commit")?;
     Ok(())
 }
+
+/// `ispvm agent enroll-token`: a one-time enrollment token for the agent `name` of the tenant
+/// `tenant_slug` (created if it has no live agent of that name), as the Agents page makes one.
+/// Creates the agent CA first if the agent listener never ran.
+pub async fn enrollment_token(
+    pool: &PgPool,
+    config: &crate::config::Config,
+    tenant_slug: &str,
+    name: &str,
+) -> anyhow::Result<String> {
+    let master = config.encryption_master_key.as_deref().context(
+        "ENCRYPTION_MASTER_KEY_FILE: enrollment needs the agent CA, whose key is sealed with it",
+    )?;
+    crate::agents::ca::AgentCa::load_or_create(pool, master).await?;
+    let name = app::model::agent::AgentForm {
+        name: name.to_owned(),
+    }
+    .validate()
+    .map_err(|e| anyhow::anyhow!("--{e}"))?;
+    let mut tx = pool.begin().await.context("begin")?;
+    let tenant = db::tenants::find_by_slug(&mut *tx, tenant_slug)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .with_context(|| format!("--tenant: no tenant with the slug `{tenant_slug}`"))?;
+    let (token, expires, created) =
+        app::api::agents::ssr::issue_token(&mut tx, tenant, &name, None)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+    audit(
+        &mut tx,
+        tenant,
+        "agent.token_created",
+        &name,
+        json!({ "new_agent": created, "expires_at": db::rfc3339(expires), "via": "cli" }),
+    )
+    .await?;
+    tx.commit().await.context("commit")?;
+    Ok(token.to_text())
+}

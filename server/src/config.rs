@@ -63,6 +63,95 @@ pub struct Config {
     pub initial_admin_password: Option<SecretString>,
     /// Telemetry ingest and storage (`INGEST_*`, `RETENTION_*`).
     pub telemetry: TelemetryConfig,
+    /// The agent listener (`AGENT_*`).
+    pub agents: AgentsConfig,
+}
+
+/// The agent listener: TLS with the internal CA's certificate, client certificates for
+/// enrolled agents (see `server/src/agents.rs`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentsConfig {
+    /// `AGENT_LISTEN`; `None` (unset or `off`) serves no agent listener.
+    pub listen: Option<SocketAddr>,
+    /// `AGENT_PUBLIC_URL`: how agents reach the listener, shown with a new token. Defaults to
+    /// `https://<PUBLIC_BASE_URL's host>:<AGENT_LISTEN's port>`.
+    pub public_url: Option<String>,
+    /// `AGENT_TLS_NAMES`: the DNS names and IP addresses in the listener's certificate. The
+    /// public URL's host, `localhost`, `127.0.0.1` and `::1` are always in it.
+    pub tls_names: Vec<String>,
+    /// `AGENT_CERT_DAYS`: an agent certificate's lifetime; agents renew with a third left.
+    pub cert_days: u32,
+}
+
+impl AgentsConfig {
+    fn from_source(src: &impl Source, public_base_url: &Url) -> Result<Self, ConfigError> {
+        let listen = match plain(src, "AGENT_LISTEN").as_deref().map(str::trim) {
+            None | Some("off") | Some("") => None,
+            Some(raw) => Some(raw.parse::<SocketAddr>().map_err(|_| {
+                err(
+                    "AGENT_LISTEN",
+                    format!("`{raw}` is not an address like 0.0.0.0:8443 (or off)"),
+                )
+            })?),
+        };
+        let public_url = match plain(src, "AGENT_PUBLIC_URL") {
+            Some(raw) => {
+                let url = Url::parse(raw.trim())
+                    .map_err(|e| err("AGENT_PUBLIC_URL", format!("`{raw}` is not a URL ({e})")))?;
+                if url.scheme() != "https" || url.host().is_none() {
+                    return Err(err(
+                        "AGENT_PUBLIC_URL",
+                        "must be an https:// URL with a host (agents speak TLS only)",
+                    ));
+                }
+                Some(url.as_str().trim_end_matches('/').to_owned())
+            }
+            None => listen.and_then(|addr| {
+                public_base_url
+                    .host_str()
+                    .map(|host| format!("https://{host}:{}", addr.port()))
+            }),
+        };
+        let mut tls_names: Vec<String> = ["localhost", "127.0.0.1", "::1"]
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        let hosts = public_url
+            .as_deref()
+            .and_then(|u| Url::parse(u).ok())
+            .and_then(|u| u.host_str().map(|h| h.trim_matches(['[', ']']).to_owned()));
+        tls_names.extend(hosts);
+        for name in plain(src, "AGENT_TLS_NAMES")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+        {
+            let ok = name.parse::<std::net::IpAddr>().is_ok()
+                || name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '*'));
+            if !ok {
+                return Err(err(
+                    "AGENT_TLS_NAMES",
+                    format!("`{name}` is not a DNS name or an IP address"),
+                ));
+            }
+            tls_names.push(name.to_owned());
+        }
+        tls_names.sort();
+        tls_names.dedup();
+        let cert_days = number(src, "AGENT_CERT_DAYS", 30, 1)?;
+        if cert_days > 825 {
+            return Err(err("AGENT_CERT_DAYS", "must be at most 825"));
+        }
+        Ok(AgentsConfig {
+            listen,
+            public_url,
+            tls_names,
+            cert_days,
+        })
+    }
 }
 
 /// Settings of the ingest route and the telemetry store.
@@ -318,6 +407,7 @@ impl Config {
                 "must not be shorter than SESSION_IDLE_TIMEOUT",
             ));
         }
+        let agents = AgentsConfig::from_source(src, &public_base_url)?;
         Ok(Self {
             database_url,
             public_base_url,
@@ -341,6 +431,7 @@ impl Config {
                 "INITIAL_ADMIN_PASSWORD_FILE",
             )?,
             telemetry: TelemetryConfig::from_source(src)?,
+            agents,
         })
     }
 
@@ -436,6 +527,21 @@ impl Config {
                 "RETENTION_1H_DAYS",
                 self.telemetry.retention_1h_days.to_string(),
             ),
+            (
+                "AGENT_LISTEN",
+                self.agents
+                    .listen
+                    .map_or_else(|| "off".into(), |a| a.to_string()),
+            ),
+            (
+                "AGENT_PUBLIC_URL",
+                self.agents
+                    .public_url
+                    .clone()
+                    .unwrap_or_else(|| "(unset)".into()),
+            ),
+            ("AGENT_TLS_NAMES", self.agents.tls_names.join(",")),
+            ("AGENT_CERT_DAYS", self.agents.cert_days.to_string()),
             (
                 "INITIAL_ADMIN_PASSWORD",
                 if self.initial_admin_password.is_some() {

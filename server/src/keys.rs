@@ -89,11 +89,13 @@ pub fn verify_profiles_sealed_by(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rotation {
     pub profiles: usize,
+    /// Whether the agent CA's key was re-sealed too.
+    pub agent_ca: bool,
     pub from: String,
     pub to: String,
 }
 
-/// Re-seals every credential profile of every tenant, and the key-check row, from `current` to
+/// Re-seals every credential profile of every tenant, the agent CA's key and the key-check row, from `current` to
 /// `new`, in one transaction. Everything is opened before anything is written: a wrong current
 /// key, or a secret that does not open, fails with nothing changed.
 pub async fn rotate(
@@ -162,6 +164,22 @@ pub async fn rotate(
         .await
         .map_err(db_err)?;
     }
+    // The agent CA's key (server/src/agents/ca.rs), if the agent listener ever ran.
+    let agent_ca = match db::agents::ca(&mut *tx).await.map_err(db_err)? {
+        Some(ca) => {
+            let key = current
+                .open(crate::agents::ca::CA_KEY_AAD, &ca.key_sealed)
+                .map_err(|e| anyhow!("the agent CA key {e}; nothing was changed"))?;
+            let blob = new
+                .seal(crate::agents::ca::CA_KEY_AAD, &key)
+                .context("seal the agent CA key")?;
+            db::agents::reseal_ca(&mut *tx, &blob)
+                .await
+                .map_err(db_err)?;
+            true
+        }
+        None => false,
+    };
     let check = seal_key_check(new).context("seal the key check")?;
     db::encryption_key::set(&mut *tx, new.fingerprint(), &check)
         .await
@@ -190,6 +208,7 @@ pub async fn rotate(
     tx.commit().await.context("commit")?;
     Ok(Rotation {
         profiles: resealed.len(),
+        agent_ca,
         from: current.fingerprint().to_owned(),
         to: new.fingerprint().to_owned(),
     })

@@ -2,6 +2,7 @@
 //! (tests/it) both build on it.
 
 pub mod admin;
+pub mod agents;
 pub mod background;
 pub mod config;
 pub mod demo;

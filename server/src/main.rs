@@ -76,6 +76,17 @@ enum AgentCommand {
     /// Agent bearer tokens for `POST /api/ingest/v1/batches`.
     #[command(subcommand)]
     Token(AgentTokenCommand),
+    /// Make a one-time enrollment token (valid 10 minutes) for the agent `--name`, as the
+    /// Agents page does; prints only the token on stdout. Creates the agent CA if the agent
+    /// listener never ran (needs ENCRYPTION_MASTER_KEY_FILE).
+    EnrollToken {
+        /// Slug of the agent's tenant.
+        #[arg(long)]
+        tenant: String,
+        /// The agent's name; a live agent of that name gets a new token.
+        #[arg(long)]
+        name: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -330,6 +341,14 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             ));
             Ok(())
         }
+        Command::Agent(AgentCommand::EnrollToken { tenant, name }) => {
+            let pool = startup::connect(&config).await?;
+            ensure_migrated(&pool).await?;
+            startup::check_master_key(&pool, &config).await?;
+            let token = admin::enrollment_token(&pool, &config, &tenant, &name).await?;
+            say(&token);
+            Ok(())
+        }
         Command::Serve { no_background } => serve(config, no_background).await,
     }
 }
@@ -359,8 +378,15 @@ async fn run_keys(command: KeysCommand, config: &Config) -> anyhow::Result<()> {
             ensure_migrated(&pool).await?;
             let done = keys::rotate(&pool, current_path, current, &new).await?;
             say(&format!(
-                "re-sealed {} credential profiles and the key check: key {} replaces {}",
-                done.profiles, done.to, done.from
+                "re-sealed {} credential profiles{} and the key check: key {} replaces {}",
+                done.profiles,
+                if done.agent_ca {
+                    ", the agent CA key"
+                } else {
+                    ""
+                },
+                done.to,
+                done.from
             ));
             say(&format!(
                 "now set ENCRYPTION_MASTER_KEY_FILE={} and restart every ispvm process \
@@ -419,7 +445,10 @@ async fn serve(config: Config, no_background: bool) -> anyhow::Result<()> {
     ensure_migrated(&pool).await?;
     startup::check_master_key(&pool, &config).await?;
     let state = startup::state(&config, pool.clone())?;
-    let router = startup::router(&config, state);
+    let ingest = server::ingest::IngestState::new(pool.clone(), &config.telemetry);
+    let agent_listener =
+        server::agents::AgentListener::bind(&config, &pool, ingest.clone()).await?;
+    let router = startup::router(&config, state, ingest);
     let listener = tokio::net::TcpListener::bind(config.listen_addr)
         .await
         .with_context(|| format!("LISTEN_ADDR: cannot listen on {}", config.listen_addr))?;
@@ -442,6 +471,13 @@ async fn serve(config: Config, no_background: bool) -> anyhow::Result<()> {
     }
     let web_stop = shutdown.clone();
     tasks.spawn(async move { ("web", startup::serve(listener, router, web_stop).await) });
+    if let Some(agents) = agent_listener {
+        if let Some(url) = &config.agents.public_url {
+            say(&format!("Agents enroll and push at {url}"));
+        }
+        let agents_stop = shutdown.clone();
+        tasks.spawn(async move { ("agents", agents.serve(agents_stop).await) });
+    }
     let signal_stop = shutdown.clone();
     tokio::spawn(async move {
         shutdown_signal().await;

@@ -65,6 +65,7 @@ pub fn state(config: &Config, pool: PgPool) -> anyhow::Result<AppState> {
             .build(),
         secrets: config.encryption_master_key.clone(),
         graphs: GraphCache::default(),
+        agent_url: config.agents.listen.and(config.agents.public_url.clone()),
     })
 }
 
@@ -156,8 +157,9 @@ fn inventory_files(state: AppState) -> Router {
         ))
 }
 
-/// The whole HTTP surface: Leptos pages and server functions, health, static files.
-pub fn router(config: &Config, state: AppState) -> Router {
+/// The whole HTTP surface of the web listener: Leptos pages and server functions, health,
+/// static files, bearer-token ingest (sharing `ingest` with the agent listener).
+pub fn router(config: &Config, state: AppState, ingest: ingest::IngestState) -> Router {
     let sessions = SessionManagerLayer::new(PostgresStore::new(state.pool.clone()))
         .with_name("ispvm_session")
         .with_secure(config.secure_cookies())
@@ -205,10 +207,7 @@ pub fn router(config: &Config, state: AppState) -> Router {
             "/readyz",
             get(http::health::readyz).with_state(state.pool.clone()),
         )
-        .merge(ingest::routes(ingest::IngestState::new(
-            state.pool.clone(),
-            &config.telemetry,
-        )))
+        .merge(ingest::routes(ingest))
         .merge(site)
         .layer(CatchPanicLayer::custom(http::panic::handle))
         .layer(SetResponseHeaderLayer::if_not_present(

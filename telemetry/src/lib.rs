@@ -21,6 +21,7 @@
 //!   reasons are tolerated by both sides.
 
 mod cardinality;
+pub mod enroll;
 mod instance;
 mod registry;
 mod response;

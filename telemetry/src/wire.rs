@@ -18,7 +18,9 @@ use crate::validate::BatchError;
 
 /// A point in time as milliseconds since the Unix epoch, UTC. On the wire it is a plain JSON
 /// integer: compact, cheap to parse for 10,000 samples, and exact for PostgreSQL's `timestamptz`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(transparent)]
 pub struct UnixMs(pub i64);
 

@@ -63,6 +63,7 @@ fn Nav(me: CurrentUser, logout: ServerAction<Logout>) -> impl IntoView {
                 {me.role.is_staff().then(|| view! { <A href="/inventory/credentials">"Credentials"</A> })}
                 {admin.then(|| view! {
                     <A href="/inventory/import">"Import"</A>
+                    <A href="/admin/agents">"Agents"</A>
                     <A href="/admin/users">"Users"</A>
                     <A href="/admin/audit">"Audit log"</A>
                 })}

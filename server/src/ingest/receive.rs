@@ -16,7 +16,7 @@ use time::OffsetDateTime;
 
 use telemetry::{Batch, BatchError, ErrorResponse, UnixMs, Validated};
 
-use super::store::{self, TokenOwner};
+use super::store::{self, Sender};
 use super::{token, write, IngestState};
 use crate::config::DECOMPRESSION_FACTOR;
 
@@ -95,21 +95,27 @@ fn internal(e: impl Into<anyhow::Error>) -> IngestError {
     IngestError::Internal(e.into())
 }
 
-/// `POST /api/ingest/v1/batches`.
+/// `POST /api/ingest/v1/batches` on the web listener, with a bearer token.
 pub async fn batch(State(state): State<IngestState>, request: Request) -> Response {
-    match receive(&state, request).await {
+    let answer = match authenticate(&state, request.headers()).await {
+        Ok(sender) => receive(&state, sender, request).await,
+        Err(e) => Err(e),
+    };
+    match answer {
         Ok(answer) => Json(answer).into_response(),
         Err(e) => e.into_response(),
     }
 }
 
-async fn receive(
+/// A batch from an authenticated `owner` (a bearer token here, a client certificate on the
+/// agent listener).
+pub async fn receive(
     state: &IngestState,
+    owner: Sender,
     request: Request,
 ) -> Result<telemetry::IngestResponse, IngestError> {
     let started = Instant::now();
     let (parts, body) = request.into_parts();
-    let owner = authenticate(state, &parts.headers).await?;
     let gzip = match parts
         .headers
         .get(header::CONTENT_ENCODING)
@@ -167,7 +173,7 @@ async fn receive(
     Ok(answer)
 }
 
-async fn authenticate(state: &IngestState, headers: &HeaderMap) -> Result<TokenOwner, IngestError> {
+async fn authenticate(state: &IngestState, headers: &HeaderMap) -> Result<Sender, IngestError> {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())

@@ -7,20 +7,22 @@ use sqlx::{PgConnection, PgExecutor};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-/// An agent credential that is live.
+/// Who sent a batch: a live bearer token (`token_id`) or an enrolled agent (`agent_id`, known
+/// by its client certificate), exactly one of them.
 #[derive(Debug, Clone, Copy)]
-pub struct TokenOwner {
-    pub token_id: i64,
+pub struct Sender {
     pub tenant_id: i64,
+    pub token_id: Option<i64>,
+    pub agent_id: Option<Uuid>,
 }
 
 pub async fn find_token(
     db: impl PgExecutor<'_>,
     sha256: &[u8; 32],
-) -> sqlx::Result<Option<TokenOwner>> {
+) -> sqlx::Result<Option<Sender>> {
     sqlx::query_as!(
-        TokenOwner,
-        r#"select id as token_id, tenant_id from ingest_token
+        Sender,
+        r#"select tenant_id, id as "token_id?", null::uuid as "agent_id?" from ingest_token
            where token_sha256 = $1 and revoked_at is null"#,
         &sha256[..]
     )
@@ -214,7 +216,7 @@ pub async fn ensure_partitions(
 #[derive(Debug)]
 pub struct BatchRow<'a> {
     pub batch_id: Uuid,
-    pub owner: TokenOwner,
+    pub owner: Sender,
     pub agent_name: &'a str,
     pub agent_version: &'a str,
     pub sent_at: OffsetDateTime,
@@ -239,15 +241,16 @@ pub async fn batch_seen(db: impl PgExecutor<'_>, batch_id: Uuid) -> sqlx::Result
 /// insert of the same id waits here until the other transaction ends.
 pub async fn insert_batch(db: impl PgExecutor<'_>, row: &BatchRow<'_>) -> sqlx::Result<bool> {
     let inserted = sqlx::query_scalar!(
-        r#"insert into ingest_batch (batch_id, tenant_id, token_id, agent_name, agent_version,
-                                     sent_at, samples_accepted, samples_rejected,
-                                     events_accepted, events_rejected)
-           values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+        r#"insert into ingest_batch (batch_id, tenant_id, token_id, agent_id, agent_name,
+                                     agent_version, sent_at, samples_accepted,
+                                     samples_rejected, events_accepted, events_rejected)
+           values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
            on conflict (batch_id) do nothing
            returning batch_id"#,
         row.batch_id,
         row.owner.tenant_id,
         row.owner.token_id,
+        row.owner.agent_id,
         row.agent_name,
         row.agent_version,
         row.sent_at,

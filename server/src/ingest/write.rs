@@ -13,7 +13,7 @@ use telemetry::{
 };
 
 use super::series::{key_of, resolve_series, Key};
-use super::store::{self, BatchRow, EventRows, SampleRows, TokenOwner};
+use super::store::{self, BatchRow, EventRows, SampleRows, Sender};
 use super::IngestState;
 
 /// Samples older than this (by the server's clock) may fall in a minute the rollup job has
@@ -25,7 +25,7 @@ pub const DIRTY_AFTER: Duration = Duration::MINUTE;
 /// Writes a validated batch for the agent; answers `duplicate` if its id was accepted before.
 pub async fn write_batch(
     state: &IngestState,
-    owner: TokenOwner,
+    owner: Sender,
     mut batch: Validated,
     now: OffsetDateTime,
 ) -> anyhow::Result<IngestResponse> {

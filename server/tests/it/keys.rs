@@ -254,6 +254,7 @@ async fn rotation_reseals_every_secret_of_every_tenant(pool: PgPool) {
         done,
         Rotation {
             profiles: 3,
+            agent_ca: false,
             from: a.key.fingerprint().to_owned(),
             to: b.key.fingerprint().to_owned(),
         }

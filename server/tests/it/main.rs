@@ -9,6 +9,7 @@ mod credentials;
 mod customers;
 mod demo;
 mod devices;
+mod enroll;
 mod groups;
 mod health;
 mod imports;
@@ -39,6 +40,8 @@ pub const PASSWORD: &str = "correct horse battery staple";
 /// A running app and a cookie-keeping client for it.
 pub struct TestApp {
     pub addr: SocketAddr,
+    /// The agent listener's address, when `AGENT_LISTEN` was given.
+    pub agent_addr: Option<SocketAddr>,
     pub pool: PgPool,
     pub origin: String,
     /// The state the app serves with (its pool and master key), for calling ssr functions.
@@ -123,12 +126,22 @@ async fn serve_on(
             .expect("master key check");
     }
     let state = server::startup::state(&config, pool.clone()).expect("state");
-    let router = server::startup::router(&config, state.clone());
+    let ingest = server::ingest::IngestState::new(pool.clone(), &config.telemetry);
+    let agents = server::agents::AgentListener::bind(&config, &pool, ingest.clone())
+        .await
+        .expect("agent listener");
+    let router = server::startup::router(&config, state.clone(), ingest);
     let shutdown = CancellationToken::new();
+    let agent_addr = agents.map(|agents| {
+        let addr = agents.local_addr().expect("agent listener address");
+        tokio::spawn(agents.serve(shutdown.clone()));
+        addr
+    });
     let stop = shutdown.clone();
     let served = tokio::spawn(async move { server::startup::serve(listener, router, stop).await });
     TestApp {
         addr,
+        agent_addr,
         pool,
         origin,
         state,
