@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The README's first command, checked end to end: scripts/run.sh against a fresh database of the
 # private PostgreSQL (scripts/pg.sh) on a free port must serve /readyz and store live samples
-# from the simulated demo fleet, pushed by its agent, within 120 s. scripts/test.sh runs it
+# from the simulated demo fleet, pushed by its enrolled agent over mutual TLS, within 120 s. scripts/test.sh runs it
 # after the release build; everything it starts is stopped and the database dropped at the end.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -43,11 +43,13 @@ cleanup() {
 trap cleanup EXIT
 
 sql "$cluster_url/postgres" "CREATE DATABASE \"$db\""
-port="$(node -e 'const s = require("net").createServer(); s.listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });')"
-log "scripts/run.sh on 127.0.0.1:$port, database $db"
+free_port() { node -e 'const s = require("net").createServer(); s.listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });'; }
+port="$(free_port)"
+agent_port="$(free_port)"
+log "scripts/run.sh on 127.0.0.1:$port (agents on $agent_port), database $db"
 started=$(date +%s)
 DATABASE_URL="$cluster_url/$db" LISTEN_ADDR="127.0.0.1:$port" PUBLIC_BASE_URL="http://127.0.0.1:$port" \
-  INITIAL_ADMIN_PASSWORD="smoke-test-password-$$" setsid "$here/run.sh" > "$work/run.log" 2>&1 &
+  AGENT_LISTEN="127.0.0.1:$agent_port" INITIAL_ADMIN_PASSWORD="smoke-test-password-$$" setsid "$here/run.sh" > "$work/run.log" 2>&1 &
 pid=$!
 
 samples=0
@@ -74,4 +76,11 @@ while :; do
 done
 status="$(curl -fsS http://127.0.0.1:9108/status)" || die "the agent's status endpoint did not answer"
 log "samples from all $devices routers; agent status: $status"
+# Pushed by the enrolled agent over mutual TLS, none with a bearer token.
+senders="$(sql "$cluster_url/$db" "select count(*) filter (where agent_id is not null), count(*) filter (where token_id is not null) from ingest_batch")"
+[ "${senders#*|}" = 0 ] && [ "${senders%|*}" -gt 0 ] \
+  || die "batches by enrolled agents|by bearer tokens: $senders (want some by the agent, none by tokens)"
+enrolled="$(sql "$cluster_url/$db" "select name from agent where certificate_sha256 is not null and revoked_at is null")"
+[ "$enrolled" = demo-agent ] || die "enrolled agents: '$enrolled' (want demo-agent)"
+log "all batches came from the enrolled agent $enrolled over mutual TLS"
 log "ok"

@@ -5,7 +5,9 @@
 # admin (prints its password once; or set INITIAL_ADMIN_PASSWORD), loads the demo ISP into an
 # empty database, starts the simulated demo fleet (`ispvm-sim`) and an edge agent
 # (`ispvm-agent`) polling it and pushing to the server (NO_DEMO=1 skips all three), and serves on
-# http://127.0.0.1:3000 (LISTEN_ADDR / PUBLIC_BASE_URL to change). Ctrl-C stops all of it.
+# http://127.0.0.1:3000 (LISTEN_ADDR / PUBLIC_BASE_URL to change). The demo agent enrolls once
+# with a one-time token and pushes over mutual TLS to the agent listener, AGENT_LISTEN
+# (127.0.0.1:8443 unless set). Ctrl-C stops all of it.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=scripts/env.sh
@@ -54,19 +56,13 @@ if [ -z "${NO_DEMO:-}" ]; then
 
   # The simulated routers on their loopback addresses (127.0.1.x), and an agent for them.
   demo="$ISPVM_ROOT/.ispvm/demo"
-  # The agent's token and buffer belong to one database: keyed by its URL.
+  # The agent's identity and buffer belong to one database: keyed by its URL.
   db_key="$(printf '%s' "${DATABASE_URL:-}${DATABASE_URL_FILE:-}" | sha256sum | cut -c1-12)"
   agent_dir="$demo/agent-$db_key"
   mkdir -p "$agent_dir"
-  token="$agent_dir/token"
-  if [ ! -s "$token" ]; then
-    # One live token per agent name: a new name if an earlier token's file is gone.
-    name="demo-agent-$(date +%s)"
-    log "ingest token for agent $name (kept in $token)"
-    out="$("$bin" agent token create --tenant default --name "$name")"
-    (umask 077; printf '%s\n' "${out##*: }" > "$token")
-    printf '%s\n' "$name" > "$agent_dir/name"
-  fi
+  # The agent listener (mutual TLS) the demo agent enrolls at and pushes to.
+  export AGENT_LISTEN="${AGENT_LISTEN:-127.0.0.1:8443}"
+  agent_url="https://127.0.0.1:${AGENT_LISTEN##*:}"
   pids=()
   stop_demo() {
     for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
@@ -87,14 +83,33 @@ if [ -z "${NO_DEMO:-}" ]; then
     sleep 0.1
   done
   [ -f "$demo/sim.ready" ] || { log "the simulator did not start within 10 s"; exit 1; }
+
+  log "serving (agents at $agent_url); stop with Ctrl-C"
+  "$bin" serve &
+  server_pid=$!
+  pids+=("$server_pid")
+  listen="${LISTEN_ADDR:-127.0.0.1:3000}"
+  for _ in $(seq 1 300); do
+    curl -fsS "http://$listen/healthz" >/dev/null 2>&1 && break
+    kill -0 "$server_pid" 2>/dev/null || { wait "$server_pid"; exit $?; }
+    sleep 0.1
+  done
+
+  # Enrolled once, like a real POP agent: a one-time token, then its own key and a client
+  # certificate from the server's agent CA, kept in $agent_dir/identity.
+  if [ ! -f "$agent_dir/identity/identity.json" ]; then
+    log "enrolling the demo agent (identity kept in $agent_dir/identity)"
+    ISPVM_AGENT_ENROLL_TOKEN="$("$bin" agent enroll-token --tenant default --name demo-agent)" \
+      "$CARGO_TARGET_DIR/release/ispvm-agent" enroll --server-url "$agent_url" \
+      --identity-dir "$agent_dir/identity"
+  fi
   log "edge agent (log: $demo/agent.log; status: http://127.0.0.1:9108/status)"
-  ISPVM_AGENT_TOKEN_FILE="$token" "$CARGO_TARGET_DIR/release/ispvm-agent" \
-    --server-url "http://${LISTEN_ADDR:-127.0.0.1:3000}" --name "$(cat "$agent_dir/name")" \
+  "$CARGO_TARGET_DIR/release/ispvm-agent" --server-url "$agent_url" \
+    --identity-dir "$agent_dir/identity" --name demo-agent \
     --fleet server/demo/isp.toml --buffer-dir "$agent_dir/buffer" --tls-pin-dir "$demo/certs" \
     > "$demo/agent.log" 2>&1 &
   pids+=("$!")
-  log "serving; stop with Ctrl-C"
-  "$bin" serve
+  wait "$server_pid"
   exit $?
 fi
 log "serving; stop with Ctrl-C"

@@ -3,7 +3,7 @@
 //! an agent by its certificate, store a status report) are keyed by a secret's or a
 //! certificate's SHA-256, and the tenant comes from the row found.
 
-use sqlx::{PgConnection, PgExecutor};
+use sqlx::{PgConnection, PgExecutor, PgPool};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -201,7 +201,7 @@ pub enum TokenRefused {
 
 /// Spends a token inside the caller's transaction (the row stays locked until it ends, so two
 /// agents racing with one token cannot both enroll). The caller then stores the certificate
-/// with [`set_certificate`] and commits.
+/// with [`set_enrolled_certificate`] and commits.
 pub async fn spend_token(
     conn: &mut PgConnection,
     token_sha256: &[u8; 32],
@@ -243,27 +243,50 @@ pub async fn spend_token(
     }))
 }
 
-/// The one certificate the agent may use from now on (the previous one stops working).
-/// `enrolled_from` is set by an enrollment, `None` for a renewal.
-pub async fn set_certificate(
+/// The certificate an enrollment issued: from now on the agent's only one (a renewed or
+/// earlier enrolled one stops working).
+pub async fn set_enrolled_certificate(
     db: impl PgExecutor<'_>,
     agent: Uuid,
-    certificate_sha256: &[u8; 32],
+    certificate: &[u8; 32],
     not_after: OffsetDateTime,
-    version: Option<&str>,
-    enrolled_from: Option<&str>,
+    version: &str,
+    enrolled_from: &str,
 ) -> Result<(), AppError> {
     let done = sqlx::query!(
         r#"update agent set certificate_sha256 = $2, certificate_not_after = $3,
-                  version = coalesce($4, version),
-                  enrolled_at = case when $5::text is null then enrolled_at else now() end,
-                  enrolled_from = coalesce($5, enrolled_from)
+                  previous_certificate_sha256 = null,
+                  version = $4, enrolled_at = now(), enrolled_from = $5
            where id = $1 and revoked_at is null"#,
         agent,
-        &certificate_sha256[..],
+        &certificate[..],
         not_after,
         version,
         enrolled_from
+    )
+    .execute(db)
+    .await?;
+    found(&done)
+}
+
+/// The certificate a renewal issued. The one the renewal was presented with (`presented`)
+/// stays usable until the agent first uses the new one ([`by_certificate`]), in case the
+/// answer never reached it; any other earlier certificate stops working.
+pub async fn set_renewed_certificate(
+    db: impl PgExecutor<'_>,
+    agent: Uuid,
+    certificate: &[u8; 32],
+    not_after: OffsetDateTime,
+    presented: &[u8; 32],
+) -> Result<(), AppError> {
+    let done = sqlx::query!(
+        r#"update agent set certificate_sha256 = $2, certificate_not_after = $3,
+                  previous_certificate_sha256 = $4
+           where id = $1 and revoked_at is null"#,
+        agent,
+        &certificate[..],
+        not_after,
+        &presented[..]
     )
     .execute(db)
     .await?;
@@ -281,26 +304,44 @@ pub enum CertificateOwner {
     Unknown,
 }
 
-/// The agent presenting this certificate.
+/// The agent presenting this certificate: its current one, or the one its last renewal
+/// replaced while the agent has not used the new one yet. The first request with the new
+/// certificate retires the previous one.
 pub async fn by_certificate(
-    db: impl PgExecutor<'_>,
+    db: &PgPool,
     certificate_sha256: &[u8; 32],
 ) -> Result<CertificateOwner, AppError> {
     let row = sqlx::query!(
-        r#"select id, tenant_id, name, revoked_at from agent where certificate_sha256 = $1"#,
+        r#"select id, tenant_id, name, revoked_at,
+                  previous_certificate_sha256 is not null and certificate_sha256 = $1
+                      as "retire_previous!"
+           from agent
+           where certificate_sha256 = $1 or previous_certificate_sha256 = $1"#,
         &certificate_sha256[..]
     )
     .fetch_optional(db)
     .await?;
-    Ok(match row {
-        None => CertificateOwner::Unknown,
-        Some(r) if r.revoked_at.is_some() => CertificateOwner::Revoked { name: r.name },
-        Some(r) => CertificateOwner::Live(AgentIdentity {
-            id: r.id,
-            tenant_id: r.tenant_id,
-            name: r.name,
-        }),
-    })
+    let Some(r) = row else {
+        return Ok(CertificateOwner::Unknown);
+    };
+    if r.revoked_at.is_some() {
+        return Ok(CertificateOwner::Revoked { name: r.name });
+    }
+    if r.retire_previous {
+        sqlx::query!(
+            r#"update agent set previous_certificate_sha256 = null
+               where id = $1 and certificate_sha256 = $2"#,
+            r.id,
+            &certificate_sha256[..]
+        )
+        .execute(db)
+        .await?;
+    }
+    Ok(CertificateOwner::Live(AgentIdentity {
+        id: r.id,
+        tenant_id: r.tenant_id,
+        name: r.name,
+    }))
 }
 
 /// Keeps the agent's latest status report.

@@ -168,13 +168,13 @@ pub async fn enroll(
         .ca
         .issue_agent(&request.csr_pem, agent.id, api.cert_lifetime)
         .map_err(issue_error)?;
-    app::db::agents::set_certificate(
+    app::db::agents::set_enrolled_certificate(
         &mut *tx,
         agent.id,
         &issued.sha256,
         issued.not_after,
-        Some(&version),
-        Some(&from),
+        &version,
+        &from,
     )
     .await?;
     audit(
@@ -190,8 +190,9 @@ pub async fn enroll(
     Ok(Json(certificate_response(&agent, &issued, &api.ca.pem)))
 }
 
-/// `POST /api/agent/v1/renew`: a new certificate for the caller's new key; the presented one
-/// stops working.
+/// `POST /api/agent/v1/renew`: a new certificate for the caller's new key. The presented one
+/// keeps working until the new one is first used, so an answer lost on the way cannot lock
+/// the agent out: it renews again with the one it still has.
 pub async fn renew(
     State(api): State<AgentApi>,
     Extension(cert): Extension<ClientCertificate>,
@@ -199,19 +200,19 @@ pub async fn renew(
     body: Bytes,
 ) -> Result<Json<CertificateResponse>, AgentError> {
     let agent = caller(&api, cert).await?;
+    let presented = cert.0.ok_or(AgentError::NoCertificate)?;
     let request: RenewRequest = parse(&body)?;
     let issued = api
         .ca
         .issue_agent(&request.csr_pem, agent.id, api.cert_lifetime)
         .map_err(issue_error)?;
     let mut tx = api.pool.begin().await.map_err(internal)?;
-    app::db::agents::set_certificate(
+    app::db::agents::set_renewed_certificate(
         &mut *tx,
         agent.id,
         &issued.sha256,
         issued.not_after,
-        None,
-        None,
+        &presented,
     )
     .await?;
     let from = peer.ip().to_string();

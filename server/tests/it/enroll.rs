@@ -403,6 +403,66 @@ async fn renewal_and_reenrollment_replace_the_certificate(pool: PgPool) {
     );
 }
 
+/// A renewal's answer lost on the way: the agent still has only the certificate it renewed
+/// with. That one keeps working (and renews again) until a new certificate is first used.
+#[sqlx::test(migrations = "../migrations")]
+async fn a_lost_renewal_answer_does_not_lock_the_agent_out(pool: PgPool) {
+    let f = Fixture::new(pool).await;
+    let token = f.token_from_page("pop-1").await;
+    let ca = f.ca(&token).await;
+    let first = f.enroll(&ca, &token).await;
+    let old = f.client(&ca, Some(&first));
+    let renew = |client: &Client| {
+        let (key_pem, csr) = key_and_csr();
+        let request = client
+            .post(f.agent_url(telemetry::enroll::RENEW_PATH))
+            .json(&json!({ "csr_pem": csr }));
+        async move {
+            let res = request.send().await.expect("renew");
+            assert_eq!(res.status(), 200);
+            Issued {
+                key_pem,
+                response: res.json().await.expect("certificate"),
+            }
+        }
+    };
+
+    // The first answer is "lost": never used. The old certificate still pushes, and renews.
+    let lost = renew(&old).await;
+    assert_eq!(f.push(&old, &batch_id()).await.0, 200);
+    let kept = renew(&old).await;
+    // Only the newest renewal counts: the lost certificate is refused.
+    let (status, answer) = f.push(&f.client(&ca, Some(&lost)), &batch_id()).await;
+    assert_eq!(
+        (status, answer["error"].as_str()),
+        (401, Some("certificate_replaced")),
+        "{answer}"
+    );
+    // Until the new certificate is used, the old one still works; after, it is refused.
+    assert_eq!(f.push(&old, &batch_id()).await.0, 200);
+    let new = f.client(&ca, Some(&kept));
+    assert_eq!(f.push(&new, &batch_id()).await.0, 200);
+    let (status, answer) = f.push(&old, &batch_id()).await;
+    assert_eq!(
+        (status, answer["error"].as_str()),
+        (401, Some("certificate_replaced")),
+        "{answer}"
+    );
+    assert_eq!(f.push(&new, &batch_id()).await.0, 200);
+
+    // A re-enrollment (a replaced box) ends both the renewed certificate and the one it
+    // was renewed with, before either is used again.
+    let unused = renew(&new).await;
+    let token = f.token_from_page("pop-1").await;
+    let third = f.enroll(&ca, &token).await;
+    assert_eq!(f.push(&new, &batch_id()).await.0, 401);
+    assert_eq!(f.push(&f.client(&ca, Some(&unused)), &batch_id()).await.0, 401);
+    assert_eq!(
+        f.push(&f.client(&ca, Some(&third)), &batch_id()).await.0,
+        200
+    );
+}
+
 #[sqlx::test(migrations = "../migrations")]
 async fn the_listener_is_trusted_only_through_the_tokens_ca(pool: PgPool) {
     let f = Fixture::new(pool).await;
