@@ -440,7 +440,7 @@ impl Polled for SnmpTarget {
         ts: UnixMs,
         stats: &Stats,
     ) -> impl Future<Output = crate::poll::Reading> + Send {
-        async move { poll(self, ts, stats).await.into() }
+        async move { crate::poll::Reading::from(poll(self, ts, stats).await) }
     }
 }
 
