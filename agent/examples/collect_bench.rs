@@ -79,7 +79,7 @@ async fn poll_times(target: &Target, polls: usize, fresh: bool) -> (Vec<Duration
             poller = Poller::new(target.clone(), BackoffPolicy::default());
         }
         let start = Instant::now();
-        samples = poller.poll(agent::poll::now(), &stats).await.len();
+        samples = poller.poll(agent::poll::now(), &stats).await.samples.len();
         times.push(start.elapsed());
     }
     assert_eq!(Stats::get(&stats.polls_failed), 0, "every poll succeeded");
@@ -171,7 +171,7 @@ fn main() {
                 let (stats, limit) = (stats.clone(), limit.clone());
                 async move {
                     let _permit = limit.acquire().await.expect("semaphore");
-                    p.poll(agent::poll::now(), &stats).await.len()
+                    p.poll(agent::poll::now(), &stats).await.samples.len()
                 }
             });
             let counts = futures_util::future::join_all(polls).await;

@@ -1,5 +1,6 @@
 //! Collectors: one file per RouterOS menu, each a request (with `.proplist`, so only the fields
-//! used travel) and a pure parser from the `!re` attribute maps to telemetry samples.
+//! used travel) and a pure parser from the `!re` attribute maps to telemetry samples (or, for
+//! `/ip/neighbor`, events).
 //!
 //! No I/O here: `crate::poll` sends the requests on the router's session and hands the rows
 //! to these parsers. Metric names and instance formats are those of `telemetry`'s v1 registry
@@ -10,6 +11,7 @@
 pub mod bgp;
 pub mod health;
 pub mod interface;
+pub mod neighbor;
 pub mod netwatch;
 pub mod ospf;
 pub mod ppp;
@@ -24,7 +26,7 @@ mod fixtures;
 use std::collections::BTreeMap;
 
 use routeros::{Attributes, Request};
-use telemetry::{DeviceRef, Sample, UnixMs, Value};
+use telemetry::{DeviceRef, Event, EventDetail, Sample, UnixMs, Value};
 
 /// One collector per menu the agent reads. `Resource` runs first on every poll: it is the
 /// liveness check (`up`) and tells the RouterOS version, which picks the BGP menu.
@@ -45,6 +47,8 @@ pub enum Collector {
     QueueTree,
     Wireless,
     Netwatch,
+    /// `/ip/neighbor`, on its own slower schedule (see `crate::poll::NEIGHBOR_INTERVAL`).
+    Neighbor,
 }
 
 impl Collector {
@@ -79,6 +83,7 @@ impl Collector {
             Collector::QueueTree => queue::tree_request(),
             Collector::Wireless => wireless::request(),
             Collector::Netwatch => netwatch::request(),
+            Collector::Neighbor => neighbor::request(),
         }
     }
 
@@ -101,6 +106,7 @@ impl Collector {
             Collector::QueueTree => queue::parse_tree(rows, out),
             Collector::Wireless => wireless::parse(rows, ctx.has_wireless, out),
             Collector::Netwatch => netwatch::parse(rows, out),
+            Collector::Neighbor => neighbor::parse(rows, out),
         }
     }
 }
@@ -112,12 +118,13 @@ pub struct PollContext {
     pub has_wireless: bool,
 }
 
-/// The samples of one poll of one device, all stamped with the poll's time.
+/// The samples and events of one poll of one device, all stamped with the poll's time.
 #[derive(Debug, Clone)]
 pub struct Out {
     device: DeviceRef,
     ts: UnixMs,
     pub samples: Vec<Sample>,
+    pub events: Vec<Event>,
 }
 
 impl Out {
@@ -126,7 +133,17 @@ impl Out {
             device,
             ts,
             samples: Vec::new(),
+            events: Vec::new(),
         }
+    }
+
+    /// An event of the device at the poll's time.
+    pub fn event(&mut self, detail: EventDetail) {
+        self.events.push(Event {
+            device: self.device.clone(),
+            ts: self.ts,
+            detail,
+        });
     }
 
     /// A gauge or counter sample. Non-finite numbers are not sent (the server would reject
@@ -180,11 +197,15 @@ pub fn field<'r>(row: &'r Attributes, name: &str) -> Option<&'r str> {
     row.get(name).map(String::as_str)
 }
 
-/// Validates samples against the v1 registry as the server would (tests only).
+/// Validates samples and events against the v1 contract as the server would (tests only).
 #[cfg(test)]
-pub fn assert_valid(samples: &[Sample]) {
+fn validated(samples: &[Sample], events: &[Event]) -> telemetry::Validated {
     use telemetry::{validate, AgentInfo, Batch, Limits, Registry};
-    let now = samples.first().map_or(UnixMs(0), |s| s.ts);
+    let now = samples
+        .first()
+        .map(|s| s.ts)
+        .or_else(|| events.first().map(|e| e.ts))
+        .unwrap_or(UnixMs(0));
     let batch = Batch {
         batch_id: uuid::Uuid::from_u128(1),
         agent: AgentInfo {
@@ -193,13 +214,29 @@ pub fn assert_valid(samples: &[Sample]) {
         },
         sent_at: now,
         samples: samples.to_vec(),
-        events: Vec::new(),
+        events: events.to_vec(),
     };
-    let validated =
-        validate(batch, &Registry::v1(), now, &Limits::default()).expect("batch-level valid");
+    validate(batch, &Registry::v1(), now, &Limits::default()).expect("batch-level valid")
+}
+
+/// Validates samples against the v1 registry as the server would (tests only).
+#[cfg(test)]
+pub fn assert_valid(samples: &[Sample]) {
+    let v = validated(samples, &[]);
     assert!(
-        validated.sample_rejections.is_empty(),
+        v.sample_rejections.is_empty(),
         "rejected: {:#?}",
-        validated.sample_rejections
+        v.sample_rejections
+    );
+}
+
+/// Validates events as the server would (tests only).
+#[cfg(test)]
+pub fn assert_valid_events(events: &[Event]) {
+    let v = validated(&[], events);
+    assert!(
+        v.event_rejections.is_empty(),
+        "rejected: {:#?}",
+        v.event_rejections
     );
 }

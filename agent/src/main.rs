@@ -201,8 +201,8 @@ async fn start(settings: Settings) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `--once`: every router and SNMP device polled and every probe run once, concurrently; samples to stdout as
-/// JSON lines.
+/// `--once`: every router and SNMP device polled and every probe run once, concurrently; samples,
+/// then events, to stdout as JSON lines.
 async fn once(fleet: fleet::Fleet) -> anyhow::Result<()> {
     let stats = Stats::default();
     let prober = agent::probe::Prober::new()?;
@@ -228,8 +228,23 @@ async fn once(fleet: fleet::Fleet) -> anyhow::Result<()> {
     )
     .await;
     let mut stdout = std::io::stdout().lock();
-    for sample in results.into_iter().chain(snmp).chain(probed).flatten() {
+    let mut events = Vec::new();
+    let routers = results.into_iter().map(|r| {
+        events.extend(r.events);
+        r.samples
+    });
+    for sample in routers
+        .collect::<Vec<_>>()
+        .into_iter()
+        .chain(snmp)
+        .chain(probed)
+        .flatten()
+    {
         serde_json::to_writer(&mut stdout, &sample)?;
+        stdout.write_all(b"\n")?;
+    }
+    for event in events {
+        serde_json::to_writer(&mut stdout, &event)?;
         stdout.write_all(b"\n")?;
     }
     Ok(())

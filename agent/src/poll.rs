@@ -6,6 +6,8 @@
 //! written as `up = down` with the reason; it is never only logged. The other menus then run
 //! at once on the same connection (commands are multiplexed by tag). One of them failing
 //! does not make the router down: it is logged and counted, and its series just miss a point.
+//! `/ip/neighbor` runs with them once every [`NEIGHBOR_INTERVAL`] (discovery changes slowly),
+//! each time sending the whole table as `neighbor` events.
 
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
@@ -14,7 +16,7 @@ use std::time::Duration;
 
 use routeros::session::breaker::BackoffPolicy;
 use routeros::{ClientConfig, Error, Session};
-use telemetry::{DeviceRef, Sample, UnixMs};
+use telemetry::{DeviceRef, Event, Sample, UnixMs};
 use tokio::sync::{mpsc, Semaphore};
 use tokio_util::sync::CancellationToken;
 
@@ -76,6 +78,41 @@ impl Target {
     }
 }
 
+/// How often a router's neighbour table is read: the slow polling interval, as links change
+/// rarely and the server only needs each neighbour's latest sighting.
+pub const NEIGHBOR_INTERVAL: Duration = Duration::from_secs(300);
+
+/// What one poll hands on to be sealed: its samples and events.
+#[derive(Debug, Clone, Default)]
+pub struct Reading {
+    pub samples: Vec<Sample>,
+    pub events: Vec<Event>,
+}
+
+impl Reading {
+    pub fn is_empty(&self) -> bool {
+        self.samples.is_empty() && self.events.is_empty()
+    }
+}
+
+impl From<Vec<Sample>> for Reading {
+    fn from(samples: Vec<Sample>) -> Reading {
+        Reading {
+            samples,
+            events: Vec::new(),
+        }
+    }
+}
+
+impl From<Out> for Reading {
+    fn from(out: Out) -> Reading {
+        Reading {
+            samples: out.samples,
+            events: out.events,
+        }
+    }
+}
+
 /// A router's poller: its session and what it remembers between polls.
 #[derive(Debug)]
 pub struct Poller {
@@ -85,6 +122,8 @@ pub struct Poller {
     major: Option<u32>,
     /// Sessions and adjacencies seen before, with their labels: see [`Poller::vanished`].
     remembered: HashMap<(&'static str, String), BTreeMap<String, String>>,
+    /// When the neighbour table was last read successfully (the poll's timestamp).
+    neighbors_read: Option<UnixMs>,
 }
 
 /// State series whose objects disappear from the print when they go down, and the state a
@@ -102,6 +141,7 @@ impl Poller {
             session,
             major: None,
             remembered: HashMap::new(),
+            neighbors_read: None,
         }
     }
 
@@ -109,8 +149,16 @@ impl Poller {
         &self.target
     }
 
-    /// Polls every collector once; the samples are stamped `ts`.
-    pub async fn poll(&mut self, ts: UnixMs, stats: &Stats) -> Vec<Sample> {
+    /// True when the neighbour table is due at `ts`: never read, or read
+    /// [`NEIGHBOR_INTERVAL`] ago (a clock that went back counts as due).
+    fn neighbors_due(&self, ts: UnixMs) -> bool {
+        let interval = i64::try_from(NEIGHBOR_INTERVAL.as_millis()).unwrap_or(i64::MAX);
+        self.neighbors_read
+            .is_none_or(|read| ts.0 < read.0 || ts.0 - read.0 >= interval)
+    }
+
+    /// Polls every collector once (the neighbour table when due); everything is stamped `ts`.
+    pub async fn poll(&mut self, ts: UnixMs, stats: &Stats) -> Reading {
         let mut out = Out::new(self.target.device.clone(), ts);
         let via = self.target.via();
         let resource = match self.session.call(&Collector::Resource.request()).await {
@@ -121,7 +169,7 @@ impl Poller {
                 let sample = out.state("up", None, "down");
                 sample.reason = Some(reason(&e));
                 collect::labels(sample, [("via", Some(via))]);
-                return out.samples;
+                return out.into();
             }
         };
         stats.count_poll(true);
@@ -130,7 +178,10 @@ impl Poller {
         if let Some(major) = resource::parse(&resource.rows, &mut out) {
             self.major = Some(major);
         }
-        let collectors = Collector::after_resource(self.major.unwrap_or(7));
+        let mut collectors = Collector::after_resource(self.major.unwrap_or(7));
+        if self.neighbors_due(ts) {
+            collectors.push(Collector::Neighbor);
+        }
         let calls = collectors.iter().map(|&c| {
             let session = self.session.clone();
             async move { (c, session.call(&c.request()).await) }
@@ -164,8 +215,11 @@ impl Poller {
                 }
             }
         }
+        if succeeded.contains(&Collector::Neighbor) {
+            self.neighbors_read = Some(ts);
+        }
         self.vanished(&succeeded, &mut out);
-        out.samples
+        out.into()
     }
 
     /// v7 lists BGP sessions, and every version lists OSPF neighbours, only while they exist:
@@ -259,8 +313,8 @@ pub fn spread_ticker(interval: Duration) -> tokio::time::Interval {
 /// What a polling task polls on its interval: a router's [`Poller`], an SNMP device.
 pub trait Polled: Send + 'static {
     fn interval(&self) -> Duration;
-    /// One poll; the samples are stamped `ts`.
-    fn poll_once(&mut self, ts: UnixMs, stats: &Stats) -> impl Future<Output = Vec<Sample>> + Send;
+    /// One poll; its samples and events are stamped `ts`.
+    fn poll_once(&mut self, ts: UnixMs, stats: &Stats) -> impl Future<Output = Reading> + Send;
 }
 
 impl Polled for Poller {
@@ -268,17 +322,17 @@ impl Polled for Poller {
         self.target.interval
     }
 
-    fn poll_once(&mut self, ts: UnixMs, stats: &Stats) -> impl Future<Output = Vec<Sample>> + Send {
+    fn poll_once(&mut self, ts: UnixMs, stats: &Stats) -> impl Future<Output = Reading> + Send {
         self.poll(ts, stats)
     }
 }
 
 /// Polls `device` every interval (see [`spread_ticker`]), each poll holding a permit of
-/// `limit`, and hands the samples on, until cancelled or until they have nowhere to go.
+/// `limit`, and hands the readings on, until cancelled or until they have nowhere to go.
 pub async fn run_every(
     mut device: impl Polled,
     limit: Arc<Semaphore>,
-    samples: mpsc::Sender<Vec<Sample>>,
+    samples: mpsc::Sender<Reading>,
     stats: Arc<Stats>,
     cancel: CancellationToken,
 ) {

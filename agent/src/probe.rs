@@ -324,7 +324,7 @@ impl Echoes {
 pub async fn run_probe(
     prober: Arc<Prober>,
     probe: Probe,
-    samples: mpsc::Sender<Vec<Sample>>,
+    samples: mpsc::Sender<crate::poll::Reading>,
     cancel: CancellationToken,
 ) {
     let mut ticker = crate::poll::spread_ticker(probe.interval);
@@ -337,7 +337,7 @@ pub async fn run_probe(
             () = cancel.cancelled() => return,
             batch = prober.run(&probe, crate::poll::now()) => batch,
         };
-        if samples.send(batch).await.is_err() {
+        if samples.send(batch.into()).await.is_err() {
             return;
         }
     }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use routeros::session::breaker::BackoffPolicy;
-use telemetry::{AgentInfo, Sample};
+use telemetry::AgentInfo;
 use tokio::sync::{broadcast, mpsc, Semaphore};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -54,7 +54,7 @@ pub fn start_collection(
     cancel: CancellationToken,
 ) -> Collection {
     let mut tasks = JoinSet::new();
-    let (tx, rx) = mpsc::channel::<Vec<Sample>>(1_024);
+    let (tx, rx) = mpsc::channel::<poll::Reading>(1_024);
     let limit = Arc::new(Semaphore::new(max_concurrent_polls.max(1)));
     for target in fleet.snmp {
         tasks.spawn(poll::run_every(

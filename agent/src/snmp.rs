@@ -435,8 +435,12 @@ impl Polled for SnmpTarget {
         self.interval
     }
 
-    fn poll_once(&mut self, ts: UnixMs, stats: &Stats) -> impl Future<Output = Vec<Sample>> + Send {
-        poll(self, ts, stats)
+    fn poll_once(
+        &mut self,
+        ts: UnixMs,
+        stats: &Stats,
+    ) -> impl Future<Output = crate::poll::Reading> + Send {
+        async move { crate::poll::Reading::from(poll(self, ts, stats).await) }
     }
 }
 

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod credentials;
 pub mod customers;
 pub mod devices;
+pub mod discovery;
 pub mod groups;
 pub mod home;
 pub mod imports;

@@ -55,6 +55,15 @@ impl AuthUser {
         }
     }
 
+    /// Admins and operators: who may act on what the network reports (the discovery review).
+    pub fn require_operator(&self) -> Result<(), AppError> {
+        if matches!(self.role, Role::Admin | Role::Operator) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+
     pub fn require_staff(&self) -> Result<(), AppError> {
         if self.role.is_staff() {
             Ok(())

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod credentials;
 pub mod customers;
 pub mod devices;
+pub mod discovery;
 pub mod encryption_key;
 pub mod groups;
 pub mod imports;

@@ -34,6 +34,7 @@ use crate::components::layout::Layout;
 use crate::pages::agents::AgentsPage;
 use crate::pages::device::DevicePage;
 use crate::pages::devices::DevicesPage;
+use crate::pages::discovery::DiscoveryPage;
 use crate::pages::groups::GroupsPage;
 use crate::pages::import::ImportPage;
 use crate::pages::imports::ImportsPage;
@@ -97,6 +98,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/inventory/devices") view=DevicesPage ssr=SsrMode::Async />
                     <Route path=path!("/inventory/devices/:id") view=DevicePage ssr=SsrMode::Async />
                     <Route path=path!("/inventory/groups") view=GroupsPage ssr=SsrMode::Async />
+                    <Route path=path!("/inventory/discovery") view=DiscoveryPage ssr=SsrMode::Async />
                     <Route path=path!("/inventory/import") view=ImportsPage ssr=SsrMode::Async />
                     <Route path=path!("/inventory/import/:id") view=ImportPage ssr=SsrMode::Async />
                     <Route path=path!("/inventory/credentials") view=CredentialsPage ssr=SsrMode::Async />

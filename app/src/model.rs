@@ -6,6 +6,7 @@ pub mod audit;
 pub mod credential;
 pub mod customer;
 pub mod device;
+pub mod discovery;
 pub mod group;
 pub mod import;
 pub mod link;

@@ -9,6 +9,7 @@ pub mod customer;
 pub mod customers;
 pub mod device;
 pub mod devices;
+pub mod discovery;
 pub mod groups;
 pub mod home;
 pub mod import;

@@ -95,7 +95,7 @@ async fn run(pool: PgPool, hours: usize) -> anyhow::Result<()> {
     let mut templates: Vec<(Duration, Vec<Sample>)> = Vec::new();
     for t in &targets {
         let mut poller = Poller::new(t.clone(), BackoffPolicy::default());
-        let samples = poller.poll(agent::poll::now(), &stats).await;
+        let samples = poller.poll(agent::poll::now(), &stats).await.samples;
         templates.push((t.interval, samples));
     }
     let live_rate: f64 = templates

@@ -6,12 +6,13 @@
 //! transaction, partitions, rollups, retention.
 //!
 //! **Where the SQL lives.** Every statement of the ingest path is in this module tree
-//! (`store.rs`, `rollup.rs`, `maintenance.rs`), not in `app/src/db/`: the write path uses
+//! (`store.rs`, `neighbor.rs`, `rollup.rs`, `maintenance.rs`), not in `app/src/db/`: the write path uses
 //! binary `COPY`, its benchmark calls the same functions, and none of it is reachable from a
 //! server function. ARCHITECTURE.md states the exception.
 
 pub mod histogram;
 pub mod maintenance;
+mod neighbor;
 pub mod receive;
 pub mod rollup;
 mod series;

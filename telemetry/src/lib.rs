@@ -39,7 +39,11 @@ pub use registry::{MetricKind, MetricSpec, Registry, RegistryError, Unit};
 pub use response::{
     ErrorResponse, IngestResponse, RejectReason, RejectedSummary, Tally, MAX_EXAMPLES,
 };
-pub use validate::event::{MAX_MESSAGE_BYTES, MAX_TOPICS, MAX_TOPIC_BYTES, MAX_USER_BYTES};
+pub use validate::event::{
+    MAX_MESSAGE_BYTES, MAX_NEIGHBOR_ADDRESS_BYTES, MAX_NEIGHBOR_INTERFACE_BYTES,
+    MAX_NEIGHBOR_PROTOCOLS, MAX_NEIGHBOR_PROTOCOL_BYTES, MAX_NEIGHBOR_TEXT_BYTES, MAX_TOPICS,
+    MAX_TOPIC_BYTES, MAX_USER_BYTES,
+};
 pub use validate::sample::{MAX_LABEL_VALUE_BYTES, MAX_REASON_BYTES};
 pub use validate::{
     validate, AcceptedEvent, AcceptedSample, BatchError, Limits, Rejection, Validated,

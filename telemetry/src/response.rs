@@ -40,6 +40,9 @@ pub enum RejectReason {
     DuplicateSample,
     /// An event kind this server does not know.
     UnknownKind,
+    /// A required field of an event is empty or absent (a neighbour without its interface, or
+    /// without any of identity, address and mac).
+    MissingField,
     /// Assigned by the server: the sample would start a new series on a device that has reached
     /// its series limit (see [`crate::CardinalityLimits`]).
     TooManySeries,
@@ -50,7 +53,7 @@ pub enum RejectReason {
 
 impl RejectReason {
     /// Every reason this build produces, in order.
-    pub const ALL: [RejectReason; 14] = [
+    pub const ALL: [RejectReason; 15] = [
         RejectReason::UnknownMetric,
         RejectReason::UnknownDevice,
         RejectReason::TooOld,
@@ -64,6 +67,7 @@ impl RejectReason {
         RejectReason::TooLong,
         RejectReason::DuplicateSample,
         RejectReason::UnknownKind,
+        RejectReason::MissingField,
         RejectReason::TooManySeries,
     ];
 }

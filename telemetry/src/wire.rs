@@ -137,6 +137,32 @@ pub enum EventDetail {
         user: Option<String>,
         summary: String,
     },
+    /// One row of the device's neighbour table (`/ip/neighbor`: MNDP, LLDP, CDP), sent for every
+    /// row on each neighbour poll. Field names follow RouterOS (`interface-name` is
+    /// `remote_interface`, `discovered-by` is `protocols`); every field but `interface` may be
+    /// empty, as the protocols fill different ones, so all default to empty and validation
+    /// requires `interface` and one of `identity`, `mac`, `address`.
+    Neighbor {
+        /// The device's own interface the neighbour was heard on.
+        #[serde(default)]
+        interface: String,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        identity: String,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        address: String,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        mac: String,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        platform: String,
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        board: String,
+        /// The neighbour's interface facing this device (LLDP and MNDP tell it).
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        remote_interface: String,
+        /// The discovery protocols that saw it (`["cdp", "lldp", "mndp"]`; v7 only).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        protocols: Vec<String>,
+    },
     /// A kind this build does not know (sent by a newer agent): rejected alone as
     /// `unknown_kind`, the rest of the batch is kept.
     #[serde(other)]
@@ -262,6 +288,33 @@ mod tests {
         let event: Event =
             serde_json::from_str(r#"{"device":3,"ts":9,"kind":"reboot","cause":"watchdog"}"#)?;
         assert_eq!(event.detail, EventDetail::Unknown);
+        Ok(())
+    }
+
+    #[test]
+    fn neighbor_events_default_missing_fields_to_empty() -> Result<(), serde_json::Error> {
+        let event: Event = serde_json::from_str(
+            r#"{"device":3,"ts":9,"kind":"neighbor","interface":"ether1","identity":"core-1","protocols":["lldp"]}"#,
+        )?;
+        let EventDetail::Neighbor {
+            interface,
+            identity,
+            mac,
+            protocols,
+            ..
+        } = &event.detail
+        else {
+            panic!("not a neighbour: {:?}", event.detail);
+        };
+        assert_eq!(
+            (interface.as_str(), identity.as_str(), mac.as_str()),
+            ("ether1", "core-1", "")
+        );
+        assert_eq!(protocols, &["lldp".to_owned()]);
+        assert_eq!(
+            serde_json::to_string(&event)?,
+            r#"{"device":3,"ts":9,"kind":"neighbor","interface":"ether1","identity":"core-1","protocols":["lldp"]}"#
+        );
         Ok(())
     }
 

@@ -33,6 +33,8 @@ fixture_table!(
     "queue-tree",
     "wireless",
     "netwatch",
+    "neighbor-v7",
+    "neighbor-v6",
 );
 
 /// The rows of a fixture.
@@ -132,6 +134,8 @@ async fn record_from_simulator() {
         ("vie1-bng-1", "/routing/bgp/peer/print", "bgp-v6"),
         ("vie1-bng-1", "/system/health/print", "health-v6"),
         ("vie1-bng-1", "/tool/netwatch/print", "netwatch"),
+        ("vie1-core-1", "/ip/neighbor/print", "neighbor-v7"),
+        ("vie1-bng-1", "/ip/neighbor/print", "neighbor-v6"),
         (
             "sbg1-bng-1",
             "/interface/wireless/registration-table/print",

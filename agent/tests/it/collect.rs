@@ -19,7 +19,7 @@ async fn every_router_of_the_demo_fleet_polls_cleanly() {
             ),
             no_backoff(),
         );
-        let samples = poller.poll(agent::poll::now(), &stats).await;
+        let samples = poller.poll(agent::poll::now(), &stats).await.samples;
         assert_eq!(
             state(&samples, "up", None),
             Some(("up".into(), None)),
@@ -84,7 +84,7 @@ async fn a_router_going_down_is_up_down_with_the_reason_then_up_again() {
         target(&fleet, &topology, name, None, Duration::from_secs(10)),
         no_backoff(),
     );
-    let before = poller.poll(agent::poll::now(), &stats).await;
+    let before = poller.poll(agent::poll::now(), &stats).await.samples;
     assert_eq!(
         state(&before, "up", None).map(|s| s.0).as_deref(),
         Some("up")
@@ -96,7 +96,7 @@ async fn a_router_going_down_is_up_down_with_the_reason_then_up_again() {
     let fault = routeros::sim::Fault::parse(&format!("router-down {name} 1h"), now).expect("fault");
     fleet.faults().inject(fault).expect("known router");
     down.wait_for(|d| *d).await.expect("goes down");
-    let during = poller.poll(agent::poll::now(), &stats).await;
+    let during = poller.poll(agent::poll::now(), &stats).await.samples;
     assert_valid(&during);
     let (up, reason) = state(&during, "up", None).expect("up sample");
     assert_eq!(up, "down");
@@ -111,7 +111,7 @@ async fn a_router_going_down_is_up_down_with_the_reason_then_up_again() {
 
     fleet.faults().clear(routeros::sim::control::now_ms());
     down.wait_for(|d| !*d).await.expect("comes back");
-    let after = poller.poll(agent::poll::now(), &stats).await;
+    let after = poller.poll(agent::poll::now(), &stats).await.samples;
     assert_eq!(
         state(&after, "up", None).map(|s| s.0).as_deref(),
         Some("up")
@@ -136,14 +136,14 @@ async fn a_refused_login_is_up_down_with_the_router_s_message() {
             ),
             BackoffPolicy::default(),
         );
-        let samples = poller.poll(agent::poll::now(), &stats).await;
+        let samples = poller.poll(agent::poll::now(), &stats).await.samples;
         let (up, reason) = state(&samples, "up", None).expect("up");
         assert_eq!(up, "down");
         let reason = reason.expect("reason");
         assert!(reason.starts_with("login refused"), "{name}: {reason}");
         // The breaker opens at once on a refused login: the next poll does not try again
         // (no lockout storm) and still writes the evidence, with the original reason.
-        let again = poller.poll(agent::poll::now(), &stats).await;
+        let again = poller.poll(agent::poll::now(), &stats).await.samples;
         let (_, reason) = state(&again, "up", None).expect("up");
         let reason = reason.expect("reason");
         assert!(
@@ -168,7 +168,7 @@ async fn a_bgp_session_that_vanishes_on_v7_is_reported_idle() {
         )
     };
     let mut seen_up = poller();
-    let before = seen_up.poll(agent::poll::now(), &stats).await;
+    let before = seen_up.poll(agent::poll::now(), &stats).await.samples;
     let session = before
         .iter()
         .find(|s| s.metric == "bgp_session_state")
@@ -181,7 +181,7 @@ async fn a_bgp_session_that_vanishes_on_v7_is_reported_idle() {
         routeros::sim::Fault::parse(&format!("bgp-flap {name} {peer} 10m"), now).expect("fault");
     fleet.faults().inject(fault).expect("known peer");
     for mut p in [seen_up, poller()] {
-        let during = p.poll(agent::poll::now(), &stats).await;
+        let during = p.poll(agent::poll::now(), &stats).await.samples;
         assert_valid(&during);
         let (value, reason) =
             state(&during, "bgp_session_state", Some(&instance)).expect("still reported");
@@ -223,7 +223,7 @@ async fn the_default_buffer_holds_72_hours_of_the_demo_fleet() {
             target(&fleet, &topology, &router.name, None, interval),
             no_backoff(),
         );
-        let samples = poller.poll(agent::poll::now(), &stats).await;
+        let samples = poller.poll(agent::poll::now(), &stats).await.samples;
         per_second += samples.len() as f64 / interval.as_secs_f64();
         all.extend(samples);
     }
@@ -244,4 +244,45 @@ async fn the_default_buffer_holds_72_hours_of_the_demo_fleet() {
         agent::config::DEFAULT_MAX_BUFFER_BYTES as f64 / (per_second * per_sample) / 3_600.0
     );
     assert!(hours_72 < agent::config::DEFAULT_MAX_BUFFER_BYTES as f64);
+}
+
+#[tokio::test]
+async fn the_neighbour_table_is_read_on_the_first_poll_and_then_every_300_s() {
+    let (fleet, topology) = demo_fleet().await;
+    let stats = Stats::default();
+    let mut poller = Poller::new(
+        target(
+            &fleet,
+            &topology,
+            "vie1-edge-1",
+            None,
+            Duration::from_secs(10),
+        ),
+        no_backoff(),
+    );
+    let start = agent::poll::now();
+    let first = poller.poll(start, &stats).await;
+    // Both ends of each of the edge's links in the demo file: it hears the two cores.
+    let heard: Vec<(String, String)> = first
+        .events
+        .iter()
+        .filter_map(|e| match &e.detail {
+            telemetry::EventDetail::Neighbor {
+                interface,
+                identity,
+                ..
+            } => Some((interface.clone(), identity.clone())),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        heard.contains(&("sfp28-1".into(), "vie1-core-1".into())),
+        "{heard:?}"
+    );
+    assert!(heard.contains(&("sfp28-2".into(), "vie1-core-2".into())));
+    let at = |ms: i64| telemetry::UnixMs(start.0 + ms);
+    let soon = poller.poll(at(10_000), &stats).await;
+    assert!(soon.events.is_empty(), "{:?}", soon.events);
+    let later = poller.poll(at(300_000), &stats).await;
+    assert_eq!(later.events.len(), first.events.len());
 }

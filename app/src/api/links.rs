@@ -25,7 +25,7 @@ pub async fn delete_link(id: i64, back: Option<i64>) -> Result<(), AppError> {
 }
 
 #[cfg(feature = "ssr")]
-mod ssr {
+pub(crate) mod ssr {
     use serde_json::json;
     use sqlx::PgConnection;
 
@@ -133,7 +133,7 @@ mod ssr {
     /// Refuses an upstream link whose `b` end is already upstream of its `a` end (leaving out the
     /// link `except` that is being edited), naming both devices. The caller holds the topology
     /// lock.
-    async fn refuse_cycle(
+    pub(crate) async fn refuse_cycle(
         conn: &mut PgConnection,
         tenant: TenantId,
         input: &LinkInput,
@@ -157,7 +157,7 @@ mod ssr {
     }
 
     /// The link's interfaces as ids, each found by name on its device or created there.
-    async fn link_ends(
+    pub(crate) async fn link_ends(
         conn: &mut PgConnection,
         tenant: TenantId,
         input: &LinkInput,

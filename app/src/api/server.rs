@@ -17,6 +17,14 @@ pub async fn staff_caller() -> Result<(AppState, AuthUser), AppError> {
     Ok((state, user))
 }
 
+/// The signed-in caller if they are an admin or operator: who may review discovered links.
+pub async fn operator_caller() -> Result<(AppState, AuthUser), AppError> {
+    let state = use_state()?;
+    let user = auth::require_user(&state).await?;
+    user.require_operator()?;
+    Ok((state, user))
+}
+
 /// The signed-in caller if they are an admin of their tenant: who may change inventory.
 pub async fn admin_caller() -> Result<(AppState, AuthUser), AppError> {
     let state = use_state()?;

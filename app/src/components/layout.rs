@@ -57,6 +57,7 @@ fn Nav(me: CurrentUser, logout: ServerAction<Logout>) -> impl IntoView {
                     <A href="/inventory/sites">"Sites"</A>
                     <A href="/inventory/devices">"Devices"</A>
                     <A href="/inventory/groups">"Groups"</A>
+                    <A href="/inventory/discovery">"Discovery"</A>
                     <A href="/inventory/customers">"Customers"</A>
                     <A href="/inventory/services">"Services"</A>
                 })}

@@ -1,7 +1,7 @@
 //! The write path of one validated batch: resolve devices in the agent's tenant, resolve or
 //! create series (with the per-device series limit), make sure the raw partitions exist, then
 //! one transaction: the batch row (idempotency), the samples by `COPY`, the dirty rollup
-//! buckets of late samples, the events.
+//! buckets of late samples, the events, the neighbour tables (`neighbor.rs`).
 
 use std::collections::HashMap;
 
@@ -12,6 +12,7 @@ use telemetry::{
     DeviceRef, EventDetail, IngestResponse, MetricKind, RejectReason, Validated, Value,
 };
 
+use super::neighbor::{self, NeighborRows};
 use super::series::{key_of, resolve_series, Key};
 use super::store::{self, BatchRow, EventRows, SampleRows, Sender};
 use super::IngestState;
@@ -50,6 +51,8 @@ pub async fn write_batch(
     let (rows, dirty) = sample_rows(&devices, &series, &batch, now)?;
     ensure_partitions(state, &rows.at).await?;
     let events = event_rows(&devices, &batch)?;
+    let neighbors =
+        NeighborRows::collect(&batch.events, |a| devices.get(&a.event.device).copied())?;
 
     let response = batch.response();
     let count = |n: u64| i32::try_from(n).unwrap_or(i32::MAX);
@@ -89,6 +92,14 @@ pub async fn write_batch(
         store::insert_events(&mut *tx, owner.tenant_id, &events)
             .await
             .context("insert the events")?;
+    }
+    if !neighbors.is_empty() {
+        neighbor::upsert(&mut *tx, owner.tenant_id, &neighbors)
+            .await
+            .context("upsert the neighbours")?;
+        neighbor::forget_old(&mut *tx, owner.tenant_id, &neighbors.device_ids)
+            .await
+            .context("forget old neighbours")?;
     }
     tx.commit().await.context("commit the batch")?;
     Ok(response)
@@ -220,7 +231,9 @@ fn event_rows(devices: &HashMap<DeviceRef, i64>, batch: &Validated) -> anyhow::R
             EventDetail::StateChange { .. } => "state_change",
             EventDetail::Log { .. } => "log",
             EventDetail::ConfigChange { .. } => "config_change",
-            EventDetail::Unknown => continue,
+            // A neighbour row is the state of a table, not a happening: it is kept in
+            // `discovered_neighbor` (see `neighbor.rs`).
+            EventDetail::Neighbor { .. } | EventDetail::Unknown => continue,
         };
         rows.device_ids.push(device);
         rows.at

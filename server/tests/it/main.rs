@@ -9,6 +9,7 @@ mod credentials;
 mod customers;
 mod demo;
 mod devices;
+mod discovery;
 mod enroll;
 mod groups;
 mod health;

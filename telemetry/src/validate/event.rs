@@ -15,6 +15,15 @@ pub const MAX_TOPICS: usize = 16;
 pub const MAX_TOPIC_BYTES: usize = 64;
 /// Longest user name of a config change, in bytes.
 pub const MAX_USER_BYTES: usize = 100;
+/// Longest interface name of a neighbour (ours or its), in bytes: the inventory's limit.
+pub const MAX_NEIGHBOR_INTERFACE_BYTES: usize = 100;
+/// Longest identity, platform or board of a neighbour, in bytes.
+pub const MAX_NEIGHBOR_TEXT_BYTES: usize = 255;
+/// Longest address or MAC address of a neighbour, in bytes (an IPv6 address with a zone fits).
+pub const MAX_NEIGHBOR_ADDRESS_BYTES: usize = 64;
+/// Most discovery protocols of a neighbour, and the longest name of one, in bytes.
+pub const MAX_NEIGHBOR_PROTOCOLS: usize = 8;
+pub const MAX_NEIGHBOR_PROTOCOL_BYTES: usize = 16;
 
 pub(super) fn check(
     event: &Event,
@@ -95,5 +104,73 @@ pub(super) fn check(
             }
             check_len("summary", summary, MAX_MESSAGE_BYTES)
         }
+        EventDetail::Neighbor {
+            interface,
+            identity,
+            address,
+            mac,
+            platform,
+            board,
+            remote_interface,
+            protocols,
+        } => check_neighbor(
+            [
+                ("interface", interface, MAX_NEIGHBOR_INTERFACE_BYTES),
+                ("identity", identity, MAX_NEIGHBOR_TEXT_BYTES),
+                ("address", address, MAX_NEIGHBOR_ADDRESS_BYTES),
+                ("mac", mac, MAX_NEIGHBOR_ADDRESS_BYTES),
+                ("platform", platform, MAX_NEIGHBOR_TEXT_BYTES),
+                ("board", board, MAX_NEIGHBOR_TEXT_BYTES),
+                (
+                    "remote_interface",
+                    remote_interface,
+                    MAX_NEIGHBOR_INTERFACE_BYTES,
+                ),
+            ],
+            protocols,
+        ),
     }
+}
+
+/// A neighbour names the interface it was heard on and something that tells who it is; its
+/// fields are single-line text within their limits.
+fn check_neighbor(
+    fields: [(&str, &String, usize); 7],
+    protocols: &[String],
+) -> Result<(), (RejectReason, String)> {
+    let [interface, identity, address, mac, ..] = &fields;
+    if interface.1.is_empty() {
+        return Err((
+            RejectReason::MissingField,
+            "a neighbour needs its interface".to_owned(),
+        ));
+    }
+    if [identity, address, mac].iter().all(|f| f.1.is_empty()) {
+        return Err((
+            RejectReason::MissingField,
+            "a neighbour needs one of identity, address or mac".to_owned(),
+        ));
+    }
+    for (name, value, max) in fields {
+        check_len(name, value, max)?;
+        if value.chars().any(char::is_control) {
+            return Err((
+                RejectReason::BadLabel,
+                format!("{name} has control characters"),
+            ));
+        }
+    }
+    if protocols.len() > MAX_NEIGHBOR_PROTOCOLS {
+        return Err((
+            RejectReason::TooLong,
+            format!(
+                "{} protocols, over the limit of {MAX_NEIGHBOR_PROTOCOLS}",
+                protocols.len()
+            ),
+        ));
+    }
+    for protocol in protocols {
+        check_len("a protocol", protocol, MAX_NEIGHBOR_PROTOCOL_BYTES)?;
+    }
+    Ok(())
 }

@@ -5,7 +5,10 @@ use std::collections::BTreeMap;
 
 use uuid::Uuid;
 
-use super::event::{MAX_MESSAGE_BYTES, MAX_TOPICS, MAX_USER_BYTES};
+use super::event::{
+    MAX_MESSAGE_BYTES, MAX_NEIGHBOR_INTERFACE_BYTES, MAX_NEIGHBOR_PROTOCOLS,
+    MAX_NEIGHBOR_TEXT_BYTES, MAX_TOPICS, MAX_USER_BYTES,
+};
 use super::sample::{MAX_LABEL_VALUE_BYTES, MAX_REASON_BYTES};
 use super::*;
 use crate::response::Tally;
@@ -513,6 +516,81 @@ fn events_are_checked_by_kind() {
     assert_eq!(
         event_reason(nobody).map(|r| r.0),
         Some(RejectReason::UnknownDevice)
+    );
+}
+
+fn neighbor(interface: &str, identity: &str, mac: &str) -> EventDetail {
+    EventDetail::Neighbor {
+        interface: interface.into(),
+        identity: identity.into(),
+        address: String::new(),
+        mac: mac.into(),
+        platform: "MikroTik".into(),
+        board: "CCR2004-1G-12S+2XS".into(),
+        remote_interface: "sfp28-1".into(),
+        protocols: vec!["lldp".into(), "mndp".into()],
+    }
+}
+
+#[test]
+fn neighbours_need_an_interface_and_a_name_and_short_single_line_fields() {
+    assert_eq!(
+        event_reason(event(neighbor("sfp28-1", "core-1", "4C:5E:0C:01:02:03"))),
+        None
+    );
+    // Only a MAC (CDP from a switch without a name) is enough to tell who it is.
+    assert_eq!(
+        event_reason(event(neighbor("ether2", "", "4C:5E:0C:01:02:03"))),
+        None
+    );
+    assert_eq!(
+        event_reason(event(neighbor("", "core-1", "4C:5E:0C:01:02:03"))),
+        Some((
+            RejectReason::MissingField,
+            "event 0 (device 1): a neighbour needs its interface".into()
+        ))
+    );
+    assert_eq!(
+        event_reason(event(neighbor("ether1", "", ""))).map(|r| r.0),
+        Some(RejectReason::MissingField)
+    );
+    assert_eq!(
+        event_reason(event(neighbor(
+            "ether1",
+            &"x".repeat(MAX_NEIGHBOR_TEXT_BYTES + 1),
+            ""
+        ))),
+        Some((
+            RejectReason::TooLong,
+            "event 0 (device 1): identity is 256 bytes, over the limit of 255".into()
+        ))
+    );
+    assert_eq!(
+        event_reason(event(neighbor(
+            &"e".repeat(MAX_NEIGHBOR_INTERFACE_BYTES + 1),
+            "core-1",
+            ""
+        )))
+        .map(|r| r.0),
+        Some(RejectReason::TooLong)
+    );
+    assert_eq!(
+        event_reason(event(neighbor("ether1", "core-1\nfake", ""))).map(|r| r.0),
+        Some(RejectReason::BadLabel)
+    );
+    let many = EventDetail::Neighbor {
+        interface: "ether1".into(),
+        identity: String::new(),
+        address: "10.0.0.1".into(),
+        mac: String::new(),
+        platform: String::new(),
+        board: String::new(),
+        remote_interface: String::new(),
+        protocols: vec!["lldp".into(); MAX_NEIGHBOR_PROTOCOLS + 1],
+    };
+    assert_eq!(
+        event_reason(event(many)).map(|r| r.0),
+        Some(RejectReason::TooLong)
     );
 }
 
