@@ -17,6 +17,7 @@ pub mod ospf;
 pub mod ppp;
 pub mod queue;
 pub mod resource;
+pub mod routerboard;
 pub mod value;
 pub mod wireless;
 
@@ -29,7 +30,10 @@ use routeros::{Attributes, Request};
 use telemetry::{DeviceRef, Event, EventDetail, Sample, UnixMs, Value};
 
 /// One collector per menu the agent reads. `Resource` runs first on every poll: it is the
-/// liveness check (`up`) and tells the RouterOS version, which picks the BGP menu.
+/// liveness check (`up`) and tells the RouterOS version, which picks the BGP menu. The
+/// wireless registration tables are not here: which of them a router has follows from its
+/// interface types, so `crate::poll` asks them once `Interface` answered
+/// ([`wireless::tables`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Collector {
     Resource,
@@ -45,17 +49,18 @@ pub enum Collector {
     Ospf,
     QueueSimple,
     QueueTree,
-    Wireless,
     Netwatch,
     /// `/ip/neighbor`, on its own slower schedule (see `crate::poll::NEIGHBOR_INTERVAL`).
     Neighbor,
+    /// The device's facts: on the slow interval, not every poll (see `crate::poll`).
+    Routerboard,
 }
 
 impl Collector {
     /// What runs after `Resource`, for a router of this major version (v7 has
-    /// `/routing/bgp/session` and `/routing/bgp/connection`, v6 `/routing/bgp/peer`), in the
-    /// order their answers are parsed.
-    pub fn after_resource(major: u32) -> Vec<Collector> {
+    /// `/routing/bgp/session` and `/routing/bgp/connection`, v6 `/routing/bgp/peer`), with
+    /// `Routerboard` when its facts are due, in the order their answers are parsed.
+    pub fn after_resource(major: u32, facts: bool) -> Vec<Collector> {
         use Collector::*;
         let bgp: &[Collector] = if major >= 7 {
             &[BgpV7, BgpConnection]
@@ -64,7 +69,10 @@ impl Collector {
         };
         let mut all = vec![Health, Interface, Ethernet, Ppp];
         all.extend_from_slice(bgp);
-        all.extend([Ospf, QueueSimple, QueueTree, Wireless, Netwatch]);
+        all.extend([Ospf, QueueSimple, QueueTree, Netwatch]);
+        if facts {
+            all.push(Routerboard);
+        }
         all
     }
 
@@ -81,14 +89,14 @@ impl Collector {
             Collector::Ospf => ospf::request(),
             Collector::QueueSimple => queue::simple_request(),
             Collector::QueueTree => queue::tree_request(),
-            Collector::Wireless => wireless::request(),
             Collector::Netwatch => netwatch::request(),
             Collector::Neighbor => neighbor::request(),
+            Collector::Routerboard => routerboard::request(),
         }
     }
 
-    /// Turns the rows of this collector's request into samples. `Wireless` needs to know
-    /// whether the router has radios (see [`wireless::parse`]); the caller passes it in `ctx`.
+    /// Turns the rows of this collector's request into samples. `Routerboard` reports its facts
+    /// with what this poll's resource print said (`ctx`).
     pub fn parse(self, rows: &[Attributes], ctx: &PollContext, out: &mut Out) {
         match self {
             Collector::Resource => {
@@ -104,18 +112,18 @@ impl Collector {
             Collector::Ospf => ospf::parse(rows, out),
             Collector::QueueSimple => queue::parse_simple(rows, out),
             Collector::QueueTree => queue::parse_tree(rows, out),
-            Collector::Wireless => wireless::parse(rows, ctx.has_wireless, out),
             Collector::Netwatch => netwatch::parse(rows, out),
             Collector::Neighbor => neighbor::parse(rows, out),
+            Collector::Routerboard => routerboard::parse(rows, &ctx.system, out),
         }
     }
 }
 
 /// What a parser may need to know beyond its own rows.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct PollContext {
-    /// The router has a wireless interface (so zero registrations is news, not noise).
-    pub has_wireless: bool,
+    /// What this poll's `/system/resource` print said about the router.
+    pub system: resource::System,
 }
 
 /// The samples and events of one poll of one device, all stamped with the poll's time.

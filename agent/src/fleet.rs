@@ -251,11 +251,13 @@ pub fn parse(text: &str, options: &FleetOptions) -> anyhow::Result<Vec<Target>> 
         if device.api_tls {
             client.tls = Some(tls(device, options)?);
         }
+        let interval = device.interval(options)?;
         targets.push(Target {
             name: device.name.clone(),
             device: device.reference(),
             client,
-            interval: device.interval(options)?,
+            interval,
+            facts_interval: options.intervals.slow.max(interval),
         });
     }
     Ok(targets)

@@ -4,10 +4,16 @@
 //! A poll first prints `/system/resource`: its answer is the liveness evidence (`up`), and its
 //! failure (timeout, refused connection or login, a trap, the circuit breaker holding off) is
 //! written as `up = down` with the reason; it is never only logged. The other menus then run
-//! at once on the same connection (commands are multiplexed by tag). One of them failing
-//! does not make the router down: it is logged and counted, and its series just miss a point.
+//! at once on the same connection (commands are multiplexed by tag); the wireless
+//! registration tables the router's interface types call for follow once `/interface`
+//! answered. One of them failing does not make the router down: it is logged and counted, and
+//! its series just miss a point. A trap ("no such command") means the router lacks that menu
+//! (a package it does not have): nothing to report, only a debug line.
+//!
 //! `/ip/neighbor` runs with them once every [`NEIGHBOR_INTERVAL`] (discovery changes slowly),
-//! each time sending the whole table as `neighbor` events.
+//! each time sending the whole table as `neighbor` events. `/system/routerboard` (the device's
+//! facts) is read on the slow interval, and again at once when the resource print shows a
+//! reboot or another RouterOS version: that is when the firmware and the version change.
 
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
@@ -15,13 +21,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use routeros::session::breaker::BackoffPolicy;
-use routeros::{ClientConfig, Error, Session};
+use routeros::{Attributes, ClientConfig, Error, Response, Session};
 use telemetry::{DeviceRef, Event, Sample, UnixMs};
 use tokio::sync::{mpsc, Semaphore};
 use tokio_util::sync::CancellationToken;
 
-use crate::collect::{self, interface, resource, Collector, Out, PollContext};
+use crate::collect::resource;
+use crate::collect::wireless::{self, Table};
+use crate::collect::{self, Collector, Out, PollContext};
 use crate::stats::Stats;
+pub use facts::FactsRead;
+
+mod facts;
 
 /// One router to poll, as the fleet file describes it.
 #[derive(Debug, Clone)]
@@ -32,6 +43,8 @@ pub struct Target {
     pub device: DeviceRef,
     pub client: ClientConfig,
     pub interval: Duration,
+    /// How often `/system/routerboard` is read: the slow interval (or `interval`, if longer).
+    pub facts_interval: Duration,
 }
 
 impl Target {
@@ -65,6 +78,10 @@ impl Target {
             device: DeviceRef::Name(router.name.clone()),
             client,
             interval,
+            facts_interval: crate::fleet::FleetOptions::defaults()
+                .intervals
+                .slow
+                .max(interval),
         }
     }
 
@@ -124,6 +141,16 @@ pub struct Poller {
     remembered: HashMap<(&'static str, String), BTreeMap<String, String>>,
     /// When the neighbour table was last read successfully (the poll's timestamp).
     neighbors_read: Option<UnixMs>,
+    /// The last answer of `/system/routerboard` (or its trap).
+    facts: Option<FactsRead>,
+}
+
+/// What became of one request after the resource print.
+enum Answer {
+    Rows(Vec<Attributes>),
+    /// A trap: the router does not have the menu.
+    Absent,
+    Failed,
 }
 
 /// State series whose objects disappear from the print when they go down, and the state a
@@ -142,6 +169,7 @@ impl Poller {
             major: None,
             remembered: HashMap::new(),
             neighbors_read: None,
+            facts: None,
         }
     }
 
@@ -175,51 +203,110 @@ impl Poller {
         stats.count_poll(true);
         let sample = out.state("up", None, "up");
         collect::labels(sample, [("via", Some(via))]);
-        if let Some(major) = resource::parse(&resource.rows, &mut out) {
+        let system = resource::parse(&resource.rows, &mut out);
+        if let Some(major) = system.major() {
             self.major = Some(major);
         }
-        let mut collectors = Collector::after_resource(self.major.unwrap_or(7));
+        let facts_due = self
+            .facts
+            .as_ref()
+            .is_none_or(|read| read.due(ts, &system, &self.target));
+        let mut collectors = Collector::after_resource(self.major.unwrap_or(7), facts_due);
         if self.neighbors_due(ts) {
             collectors.push(Collector::Neighbor);
         }
-        let calls = collectors.iter().map(|&c| {
-            let session = self.session.clone();
-            async move { (c, session.call(&c.request()).await) }
-        });
-        let results = futures_util::future::join_all(calls).await;
-        let ctx = PollContext {
-            has_wireless: results.iter().any(|(c, r)| {
-                *c == Collector::Interface
-                    && r.as_ref().is_ok_and(|r| interface::has_wireless(&r.rows))
-            }),
-        };
+        let results = self.call_all(collectors, |c| c.request()).await;
+        let ctx = PollContext { system };
         let mut succeeded = Vec::new();
+        let mut tables = Vec::new();
+        // A router without the menu (a trap) has no facts to read until the next interval.
+        let mut facts_read = false;
         for (collector, result) in results {
             // Connections are judged against the sessions: not without them.
             if collector == Collector::BgpConnection && !succeeded.contains(&Collector::BgpV7) {
                 continue;
             }
-            match result {
-                Ok(response) => {
-                    collector.parse(&response.rows, &ctx, &mut out);
+            match self.answer(&collector, result, stats) {
+                Answer::Rows(rows) => {
+                    if collector == Collector::Interface {
+                        tables = wireless::tables(&rows);
+                    }
+                    collector.parse(&rows, &ctx, &mut out);
                     succeeded.push(collector);
+                    facts_read |= collector == Collector::Routerboard;
                 }
-                // A menu the router does not have (no wireless package, no BGP) answers with
-                // a trap: nothing to report.
-                Err(Error::Trap { message, .. }) => {
-                    tracing::debug!(router = %self.target.name, ?collector, %message, "menu not available");
-                }
-                Err(e) => {
-                    stats.count_collector_failure();
-                    tracing::warn!(router = %self.target.name, ?collector, error = %e, "collector failed; its series miss this poll");
-                }
+                Answer::Absent => facts_read |= collector == Collector::Routerboard,
+                Answer::Failed => {}
             }
         }
         if succeeded.contains(&Collector::Neighbor) {
             self.neighbors_read = Some(ts);
         }
+        if facts_read {
+            self.facts = Some(FactsRead {
+                at: ts,
+                system: ctx.system.clone(),
+            });
+        }
+        self.registrations(tables, stats, &mut out).await;
         self.vanished(&succeeded, &mut out);
         out.into()
+    }
+
+    /// Sends `items`' requests at once on the router's session; the answers in their order.
+    async fn call_all<T: Copy>(
+        &self,
+        items: Vec<T>,
+        request: impl Fn(T) -> routeros::Request,
+    ) -> Vec<(T, Result<Response, Error>)> {
+        let calls = items.into_iter().map(|item| {
+            let session = self.session.clone();
+            let request = request(item);
+            async move { (item, session.call(&request).await) }
+        });
+        futures_util::future::join_all(calls).await
+    }
+
+    /// The rows of one answer. A trap means a menu the router does not have (no wireless
+    /// package, no BGP): nothing to report. Any other failure is logged and counted; the
+    /// router is not down for it.
+    fn answer(
+        &self,
+        what: &dyn std::fmt::Debug,
+        result: Result<Response, Error>,
+        stats: &Stats,
+    ) -> Answer {
+        match result {
+            Ok(response) => Answer::Rows(response.rows),
+            Err(Error::Trap { message, .. }) => {
+                tracing::debug!(router = %self.target.name, menu = ?what, %message, "menu not available");
+                Answer::Absent
+            }
+            Err(e) => {
+                stats.count_collector_failure();
+                tracing::warn!(router = %self.target.name, menu = ?what, error = %e, "menu failed; its series miss this poll");
+                Answer::Failed
+            }
+        }
+    }
+
+    /// Asks the registration tables of the router's radios and writes their clients, if any
+    /// table answered.
+    async fn registrations(&self, tables: Vec<Table>, stats: &Stats, out: &mut Out) {
+        if tables.is_empty() {
+            return;
+        }
+        let mut clients = Vec::new();
+        let mut answered = false;
+        for (table, result) in self.call_all(tables, Table::request).await {
+            if let Answer::Rows(rows) = self.answer(&table, result, stats) {
+                clients.extend(table.clients(&rows));
+                answered = true;
+            }
+        }
+        if answered {
+            wireless::write(&clients, out);
+        }
     }
 
     /// v7 lists BGP sessions, and every version lists OSPF neighbours, only while they exist:

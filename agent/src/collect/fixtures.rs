@@ -1,7 +1,7 @@
 //! Recorded replies for the parser tests: `testdata/<name>.txt`, one `key=value` per line, rows
 //! separated by `---`, `#` comments. Most were recorded from `ispvm-sim` (the ignored test
-//! `record_from_simulator` rewrites those); the `-v6`/`-edge` files hold spellings of real
-//! routers the simulator does not print.
+//! `record_from_simulator` rewrites those); the `-v6`/`-edge`/`-chr` files hold spellings of
+//! real routers the simulator does not print.
 
 use routeros::Attributes;
 use telemetry::{DeviceRef, UnixMs, Value};
@@ -32,9 +32,14 @@ fixture_table!(
     "queue-simple",
     "queue-tree",
     "wireless",
+    "wifi",
+    "capsman",
     "netwatch",
     "neighbor-v7",
     "neighbor-v6",
+    "routerboard-edge",
+    "routerboard-v6",
+    "routerboard-chr",
 );
 
 /// The rows of a fixture.
@@ -140,6 +145,16 @@ async fn record_from_simulator() {
             "sbg1-bng-1",
             "/interface/wireless/registration-table/print",
             "wireless",
+        ),
+        (
+            "sbg1-cpe-hotel",
+            "/interface/wifi/registration-table/print",
+            "wifi",
+        ),
+        (
+            "sbg1-bng-1",
+            "/caps-man/registration-table/print",
+            "capsman",
         ),
     ];
     for (router, command, name) in record {

@@ -29,11 +29,6 @@ pub fn ethernet_request() -> Request {
     Request::new("/interface/ethernet/print").proplist(["name", "speed", "running"])
 }
 
-/// True for the interface types of radios (legacy wireless, v7 `wifi`, CAPsMAN).
-pub fn is_wireless_type(kind: &str) -> bool {
-    matches!(kind, "wlan" | "wifi" | "cap") || kind.starts_with("wlan") || kind.starts_with("wifi")
-}
-
 pub fn parse(rows: &[Attributes], out: &mut Out) {
     for row in rows {
         let Some(name) = field(row, "name").filter(|n| !n.is_empty()) else {
@@ -70,13 +65,6 @@ pub fn parse_ethernet(rows: &[Attributes], out: &mut Out) {
             out.number("interface_speed_bps", Some(name), bps);
         }
     }
-}
-
-/// Whether any interface of the rows is a radio.
-pub fn has_wireless(rows: &[Attributes]) -> bool {
-    rows.iter()
-        .filter_map(|r| field(r, "type"))
-        .any(is_wireless_type)
 }
 
 #[cfg(test)]
@@ -132,8 +120,6 @@ mod tests {
             .find(|s| s.metric == "interface_running")
             .expect("state");
         assert!(running.labels.contains_key("type"));
-        assert!(has_wireless(&rows("interface-edge")));
-        assert!(!has_wireless(&rows("interface")));
     }
 
     #[test]

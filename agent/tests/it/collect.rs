@@ -118,6 +118,10 @@ async fn a_router_going_down_is_up_down_with_the_reason_then_up_again() {
     );
     // It rebooted: uptime went down, which is how the server sees a counter reset too.
     assert!(number(&after, "uptime_seconds", None).expect("uptime") < uptime_before);
+    // A reboot is when firmware changes: the facts are read again at once, not on the next
+    // slow interval.
+    assert!(state(&before, "device_info", None).is_some());
+    assert!(state(&after, "device_info", None).is_some());
 }
 
 #[tokio::test]
@@ -285,4 +289,125 @@ async fn the_neighbour_table_is_read_on_the_first_poll_and_then_every_300_s() {
     assert!(soon.events.is_empty(), "{:?}", soon.events);
     let later = poller.poll(at(300_000), &stats).await;
     assert_eq!(later.events.len(), first.events.len());
+/// The rows of one print, asked directly (what the agent's samples are compared with).
+async fn print(
+    fleet: &Fleet,
+    topology: &Topology,
+    router: &str,
+    command: &str,
+) -> Vec<routeros::Attributes> {
+    let credential = topology.credential.as_ref().expect("credential");
+    let running = fleet.router(router).expect("router");
+    let mut config = ClientConfig::new(
+        running.address.ip().to_string(),
+        credential.username.clone(),
+        &credential.password,
+    );
+    config.port = running.address.port();
+    config.tls = target(fleet, topology, router, None, Duration::from_secs(10))
+        .client
+        .tls;
+    let client = routeros::Client::connect(&config).await.expect("login");
+    client
+        .call(&routeros::Request::new(command))
+        .await
+        .expect("print")
+        .rows
+}
+
+/// Every router's facts, compared with its `/system/routerboard`; the registration tables each
+/// router has, picked from its interface types: the legacy table and CAPsMAN on the v6
+/// Salzburg BNG, the `wifi` table on the v7 hotel CPE, none on the others (which have none of
+/// these menus, and are asked none). The facts come again only on the slow interval.
+#[tokio::test]
+async fn facts_and_the_registration_tables_each_router_has() {
+    let (fleet, topology) = demo_fleet().await;
+    let stats = Stats::default();
+    let mut pending = Vec::new();
+    let mut polled = std::collections::HashMap::new();
+    for router in fleet.routers() {
+        let name = router.name.as_str();
+        let mut poller = Poller::new(
+            target(&fleet, &topology, name, None, Duration::from_secs(10)),
+            no_backoff(),
+        );
+        let samples = poller.poll(agent::poll::now(), &stats).await.samples;
+        assert_valid(&samples);
+        let board = &print(&fleet, &topology, name, "/system/routerboard/print").await[0];
+        let info = samples
+            .iter()
+            .find(|s| s.metric == "device_info")
+            .unwrap_or_else(|| panic!("{name}: no device_info in {samples:?}"));
+        assert_eq!(info.value, Value::State("routerboard".into()), "{name}");
+        assert_eq!(info.labels["model"], board["model"], "{name}");
+        assert_eq!(
+            info.labels["serial_number"], board["serial-number"],
+            "{name}"
+        );
+        assert!(info.labels.contains_key("routeros_version"), "{name}");
+        let behind = board["current-firmware"] != board["upgrade-firmware"];
+        let (value, reason) = state(&samples, "firmware_upgrade_pending", None).expect("pending");
+        assert_eq!(value, if behind { "yes" } else { "no" }, "{name}");
+        assert_eq!(reason.is_some(), behind, "{name}");
+        pending.push(behind);
+        // The next poll does not read the facts again: they are on the slow interval.
+        let next = poller.poll(agent::poll::now(), &stats).await.samples;
+        assert_eq!(state(&next, "up", None).map(|s| s.0).as_deref(), Some("up"));
+        assert_eq!(state(&next, "device_info", None), None, "{name}");
+        polled.insert(name.to_owned(), samples);
+    }
+    assert!(
+        pending.contains(&true) && pending.contains(&false),
+        "{pending:?}"
+    );
+    assert_eq!(Stats::get(&stats.collector_failures), 0);
+
+    let clients = |router: &str| number(&polled[router], "wireless_clients", None);
+    let signals = |router: &str| -> Vec<(String, String)> {
+        polled[router]
+            .iter()
+            .filter(|s| s.metric == "wireless_signal_dbm")
+            .map(|s| {
+                let label = |l: &str| s.labels.get(l).cloned().unwrap_or_default();
+                (label("interface"), label("ssid"))
+            })
+            .collect()
+    };
+    // The v6 BNG: its own radio (legacy `wireless`) and the hotspot's CAPsMAN clients.
+    let legacy = print(
+        &fleet,
+        &topology,
+        "sbg1-bng-1",
+        "/interface/wireless/registration-table/print",
+    )
+    .await;
+    let managed = print(
+        &fleet,
+        &topology,
+        "sbg1-bng-1",
+        "/caps-man/registration-table/print",
+    )
+    .await;
+    assert!(!managed.is_empty());
+    assert_eq!(
+        clients("sbg1-bng-1"),
+        Some((legacy.len() + managed.len()) as f64)
+    );
+    let bng = signals("sbg1-bng-1");
+    assert!(bng.contains(&("wlan1".into(), String::new())), "{bng:?}");
+    assert!(
+        bng.iter()
+            .any(|(i, ssid)| i.starts_with("cap") && ssid == "Alpenlink-Hotspot"),
+        "{bng:?}"
+    );
+    // The v7 CPE: the `wifi` package's table, its AP by the link's SSID.
+    assert_eq!(clients("sbg1-cpe-hotel"), Some(1.0));
+    assert_eq!(
+        signals("sbg1-cpe-hotel"),
+        [("wlan1".to_owned(), "sbg-bng1-hotel".to_owned())]
+    );
+    // Routers without radios: no wireless series.
+    for router in ["vie1-edge-1", "vie1-bng-1", "lnz1-bng-1"] {
+        assert_eq!(clients(router), None, "{router}");
+    }
 }

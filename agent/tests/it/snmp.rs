@@ -11,6 +11,11 @@ const AUTH_PASSWORD: &str = "auth-pass-123";
 const PRIVACY_PASSWORD: &str = "priv-pass-456";
 
 fn snmpd() -> (Daemon, u16) {
+    snmpd_with(|_| String::new())
+}
+
+/// snmpd with more configuration lines, which `extra` may write files for in its directory.
+fn snmpd_with(extra: impl FnOnce(&std::path::Path) -> String) -> (Daemon, u16) {
     let port = free_udp_port();
     let daemon = Daemon::start("/usr/sbin/snmpd", |dir| {
         let conf = dir.join("snmpd.conf");
@@ -20,7 +25,8 @@ fn snmpd() -> (Daemon, u16) {
                 "agentAddress udp:127.0.0.1:{port}\n\
                  rocommunity {COMMUNITY} 127.0.0.1\n\
                  createUser {USER} SHA \"{AUTH_PASSWORD}\" AES \"{PRIVACY_PASSWORD}\"\n\
-                 rouser {USER} priv\n"
+                 rouser {USER} priv\n{}",
+                extra(dir)
             ),
         )
         .expect("config");
@@ -175,4 +181,45 @@ async fn a_wrong_secret_or_a_silent_device_is_down_with_the_reason() {
     assert!(!reason.contains("not-the-password"), "{reason}");
     assert_eq!(Stats::get(&stats.polls_failed), 2);
     assert_eq!(Stats::get(&stats.polls_ok), 0);
+}
+
+/// A device whose uptime answers but whose interface walk fails (a busy agent timing out
+/// mid-table) is `up`, with its uptime: the failure is logged and counted as a failed
+/// collector, and only the interface series miss the poll. snmpd hands the `ifDescr` column to
+/// a `pass` script that sleeps, and waits for it, so the walk's GETBULK gets no answer in time.
+#[tokio::test]
+async fn a_walk_failing_after_the_uptime_answered_leaves_the_device_up() {
+    let (daemon, port) = snmpd_with(|dir| {
+        let script = dir.join("slow.sh");
+        std::fs::write(&script, "sleep 3\n").expect("script");
+        format!(
+            "pass -p 1 .1.3.6.1.2.1.2.2.1.2 /bin/sh {}\n",
+            script.display()
+        )
+    });
+    let target = target(port, v2c(COMMUNITY), Duration::from_millis(700));
+    let stats = Stats::default();
+    // snmpd takes a moment to start: polls before that are down and counted as such.
+    let mut samples = Vec::new();
+    for _ in 0..50 {
+        samples = snmp::poll(&target, agent::poll::now(), &stats).await;
+        if state(&samples, "up", None).is_some_and(|(v, _)| v == "up") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(
+        state(&samples, "up", None),
+        Some(("up".into(), None)),
+        "snmpd said: {}",
+        daemon.output()
+    );
+    assert_valid(&samples);
+    assert!(number(&samples, "uptime_seconds", None).is_some_and(|u| u > 0.0));
+    assert!(
+        samples.iter().all(|s| !s.metric.starts_with("interface_")),
+        "the walk gave nothing: {samples:?}"
+    );
+    assert_eq!(Stats::get(&stats.polls_ok), 1);
+    assert_eq!(Stats::get(&stats.collector_failures), 1);
 }

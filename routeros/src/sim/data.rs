@@ -10,6 +10,7 @@ mod ppp;
 mod queue;
 mod routing;
 mod system;
+mod wireless;
 
 use super::fault::Faults;
 use super::model::{Router, Version};
@@ -40,7 +41,15 @@ const PATHS: &[(&str, Printer)] = &[
     ("/interface/ethernet", interface::ethernet),
     (
         "/interface/wireless/registration-table",
-        interface::registrations,
+        wireless::registrations,
+    ),
+    (
+        "/interface/wifi/registration-table",
+        wireless::wifi_registrations,
+    ),
+    (
+        "/caps-man/registration-table",
+        wireless::capsman_registrations,
     ),
     ("/ppp/active", ppp::active),
     ("/routing/bgp/session", routing::bgp_sessions_v7),
@@ -55,11 +64,16 @@ const PATHS: &[(&str, Printer)] = &[
 
 /// The print function for a menu path, if this router has that menu. v6 has no
 /// `/routing/bgp/session` or `/routing/bgp/connection`, and v7 no `/routing/bgp/peer`, as on
-/// real routers.
-pub fn printer(path: &str, version: Version) -> Option<Printer> {
+/// real routers. The simulated v6 routers have the legacy `wireless` package (with CAPsMAN),
+/// the v7 ones the `wifi` package, and only if they have a radio (a CCR has none).
+pub fn printer(path: &str, router: &Router) -> Option<Printer> {
+    let v7 = router.version.is_v7();
+    let radio = router.interfaces.iter().any(|i| i.kind == "wifi");
     match path {
-        "/routing/bgp/session" | "/routing/bgp/connection" if !version.is_v7() => None,
-        "/routing/bgp/peer" if version.is_v7() => None,
+        "/routing/bgp/session" | "/routing/bgp/connection" if !v7 => None,
+        "/routing/bgp/peer" if v7 => None,
+        "/interface/wireless/registration-table" | "/caps-man/registration-table" if v7 => None,
+        "/interface/wifi/registration-table" if !v7 || !radio => None,
         _ => PATHS.iter().find(|(p, _)| *p == path).map(|(_, f)| *f),
     }
 }

@@ -6,12 +6,14 @@
 //! - OSPF: both ends of every `ospf` link, and of `physical`/`ptp` links between two devices
 //!   whose roles are core, edge or aggregation (the routed part of the network).
 //! - iBGP: both ends of every `bgp` link, in AS [`LOCAL_AS`]; eBGP: the device's `bgp_peers`.
-//! - Wireless registrations: the other end of `wireless` links on `wireless`-type interfaces.
+//! - Wireless registrations: the other end of `wireless` links on `wireless`-type interfaces,
+//!   which are `wlan` (the legacy `wireless` package) on v6 and `wifi` (the `wifi` package) on
+//!   v7. A `capsman` manager also has `cap1` … `capN` interfaces and their clients.
 //! - Netwatch: the `a` end of every upstream link the device is the `b` end of.
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use super::topology::{Device, Link, Topology};
+use super::topology::{Capsman, Device, Link, Topology};
 
 /// The demo ISP's own AS (from the documentation range, RFC 5398).
 pub const LOCAL_AS: u32 = 64500;
@@ -30,6 +32,16 @@ impl Version {
 
     pub fn is_v7(self) -> bool {
         self.0 >= 7
+    }
+
+    /// The interface type of a radio: the simulated v7 routers have the `wifi` package, v6
+    /// the legacy `wireless` one.
+    pub fn radio_type(self) -> &'static str {
+        if self.is_v7() {
+            "wifi"
+        } else {
+            "wlan"
+        }
     }
 
     /// The demo's contract (see isp.toml): 6.x routers log in with the MD5 challenge. Real
@@ -62,7 +74,7 @@ pub struct LinkRef {
 #[derive(Debug, Clone)]
 pub struct Iface {
     pub name: String,
-    /// RouterOS's interface type: `ether`, `wlan`, …
+    /// RouterOS's interface type: `ether`, `wlan` or `wifi` (radios), `cap`, …
     pub kind: String,
     pub speed_mbps: u64,
     pub role: String,
@@ -116,16 +128,17 @@ pub struct Router {
     pub ospf: Vec<Peer>,
     pub wireless: Vec<Peer>,
     pub netwatch: Vec<Peer>,
+    pub capsman: Option<Capsman>,
 }
 
 fn routed(role: &str) -> bool {
     matches!(role, "core" | "edge" | "aggregation")
 }
 
-fn ros_type(kind: &str) -> &str {
+fn ros_type(kind: &str, version: Version) -> &str {
     match kind {
         "" | "ethernet" | "sfp" | "sfp+" | "sfpplus" | "qsfp" => "ether",
-        "wireless" => "wlan",
+        "wireless" => version.radio_type(),
         other => other,
     }
 }
@@ -163,7 +176,7 @@ impl Router {
                 .iter()
                 .map(|i| Iface {
                     name: i.name.clone(),
-                    kind: ros_type(&i.kind).to_owned(),
+                    kind: ros_type(&i.kind, version).to_owned(),
                     speed_mbps: i.speed_mbps.unwrap_or(1000),
                     role: i.role.clone(),
                     linked: i.role != "other" && i.role != "unused",
@@ -188,6 +201,7 @@ impl Router {
             ospf: Vec::new(),
             wireless: Vec::new(),
             netwatch: Vec::new(),
+            capsman: device.capsman.clone(),
         };
         if router.interfaces.is_empty() {
             router.interfaces.push(Iface {
@@ -195,6 +209,18 @@ impl Router {
                 kind: "ether".into(),
                 speed_mbps: 1000,
                 role: "uplink".into(),
+                linked: true,
+                links: Vec::new(),
+            });
+        }
+        // The manager shows each managed radio as a dynamic `cap` interface.
+        let caps = router.capsman.as_ref().map_or(0, |c| c.caps);
+        for i in 1..=caps {
+            router.interfaces.push(Iface {
+                name: format!("cap{i}"),
+                kind: "cap".into(),
+                speed_mbps: 300,
+                role: "downlink".into(),
                 linked: true,
                 links: Vec::new(),
             });
@@ -287,7 +313,7 @@ impl Router {
         let on_radio = self
             .interfaces
             .iter()
-            .any(|i| i.name == interface && i.kind == "wlan");
+            .any(|i| i.name == interface && i.kind == self.version.radio_type());
         if link.kind == "wireless" && on_radio {
             self.wireless.push(peer.clone());
         }
@@ -321,7 +347,7 @@ impl Router {
             None => self.interfaces.push(Iface {
                 name: name.to_owned(),
                 kind: if link_kind == "wireless" && name.starts_with("wlan") {
-                    "wlan".into()
+                    self.version.radio_type().into()
                 } else {
                     "ether".into()
                 },

@@ -46,6 +46,8 @@ pub struct Device {
     pub pppoe: Option<Pppoe>,
     #[serde(default)]
     pub bgp_peers: Vec<BgpPeer>,
+    /// A legacy CAPsMAN manager: the access points it manages and their clients.
+    pub capsman: Option<Capsman>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -63,6 +65,15 @@ pub struct Pppoe {
     pub sessions: u32,
     #[serde(default)]
     pub prefix: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Capsman {
+    /// Managed radios, the manager's `cap1` … `capN` interfaces.
+    pub caps: u32,
+    /// Clients registered over all of them at most (a few come and go).
+    pub clients: u32,
+    pub ssid: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -112,10 +112,10 @@ def check_v6_bng(routers, args):
 def check_empty(routers, args):
     api = connect(routers, "tst-cpe-1", args)
     check(list(api.path("ppp", "active")) == [], "7.18 !empty then !done reads as no items")
-    registrations = list(api.path("interface", "wireless", "registration-table"))
+    registrations = list(api.path("interface", "wifi", "registration-table"))
     check(
-        [r.get("radio-name") for r in registrations] == ["tst-bng-1"],
-        "the wireless CPE is registered to its access point",
+        [r.get("ssid") for r in registrations] == ["bng-cpe-radio"],
+        "the v7 wifi CPE is registered to its access point",
     )
     api.close()
 

@@ -219,12 +219,12 @@ async fn raw_sentences_untagged_tagged_and_empty() {
     let one = [
         "/interface/print",
         "=.proplist=name,type",
-        "?type=wlan",
+        "?type=wifi",
         ".tag=b",
     ];
     assert_eq!(
         exchange(&mut peer, &one).await,
-        ["!re =name=wlan1 =type=wlan .tag=b", "!done .tag=b"]
+        ["!re =name=wlan1 =type=wifi .tag=b", "!done .tag=b"]
     );
 }
 

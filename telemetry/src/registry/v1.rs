@@ -89,6 +89,34 @@ pub(super) const METRICS: &[MetricSpec] = &[
     ),
     // /system/resource, /system/health
     percent("cpu_load_percent", I::None, "CPU load, all cores"),
+    // /system/routerboard with /system/resource's version, board and architecture: what the
+    // device is (slow profile). The facts are labels, so the series keeps the latest of them.
+    labels(
+        state(
+            "device_info",
+            &["routerboard", "chr", "x86", "other"],
+            I::None,
+            "What the device is (RouterBOARD, CHR, x86); the facts are its labels",
+        ),
+        &[
+            "model",
+            "serial_number",
+            "board_name",
+            "architecture",
+            "routeros_version",
+            "firmware_type",
+            "factory_firmware",
+        ],
+    ),
+    labels(
+        state(
+            "firmware_upgrade_pending",
+            &["no", "yes"],
+            I::None,
+            "The RouterBOOT firmware is not the one the installed RouterOS brings; `yes` until `/system/routerboard/upgrade` and a reboot",
+        ),
+        &["current_firmware", "upgrade_firmware"],
+    ),
     level("memory_used_bytes", Unit::Bytes, I::None, "Memory in use"),
     level(
         "memory_total_bytes",

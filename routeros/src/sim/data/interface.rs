@@ -1,8 +1,7 @@
-//! `/interface` (with counters), `/interface/ethernet` (link speed) and the wireless
-//! registration table.
+//! `/interface` (with counters) and `/interface/ethernet` (link speed).
 
 use super::iface_traffic as traffic;
-use super::{bytes_between, duration, mac, ppp, unit, utilisation, yes, Ctx, Row};
+use super::{bytes_between, mac, ppp, yes, Ctx, Row};
 
 /// Average frame sizes for packet counters derived from byte counters.
 const RX_FRAME: u64 = 900;
@@ -141,59 +140,6 @@ pub fn ethernet(ctx: &Ctx) -> Vec<Row> {
                 ("running", yes(iface.linked)),
                 ("disabled", yes(false)),
             ]
-        })
-        .collect()
-}
-
-/// One registration per wireless neighbour: signal wanders a few dB around a per-link level.
-pub fn registrations(ctx: &Ctx) -> Vec<Row> {
-    let boot = ctx.boot();
-    let now = ctx.now();
-    ctx.router
-        .wireless
-        .iter()
-        .enumerate()
-        .filter_map(|(i, peer)| {
-            // A station off the air is not registered; it re-registers when back.
-            let down = ctx.faults.link_down(&peer.link);
-            if down.active(now) {
-                return None;
-            }
-            let since = down.last_end(now).unwrap_or(0.0).max(boot + 40.0);
-            let link = [ctx.router.name.as_str(), peer.device.as_str()];
-            let pair = if link[0] < link[1] {
-                link
-            } else {
-                [link[1], link[0]]
-            };
-            let h = super::mix(ctx.seed, &["radio", pair[0], pair[1]]);
-            let wobble = 3.0 * (now / 47.0 + 6.0 * unit(h)).sin();
-            let signal = -58.0 - 12.0 * unit(h) + wobble;
-            let rx = bytes_between(37_500_000.0, 0.2, h, since, now);
-            let tx = bytes_between(37_500_000.0, 0.05, h.rotate_left(5), since, now);
-            let ccq = (70.0 + 25.0 * utilisation(1.0, h, now).clamp(0.0, 1.0)) as u32;
-            Some(vec![
-                (".id", format!("*{:X}", i + 1)),
-                ("interface", peer.interface.clone()),
-                ("radio-name", peer.device.clone()),
-                (
-                    "mac-address",
-                    mac(ctx.seed ^ super::mix(0, &[&peer.device, "wlan"])),
-                ),
-                ("ap", yes(false)),
-                ("wds", yes(false)),
-                ("rx-rate", "866.6Mbps-80MHz/2S/SGI".into()),
-                ("tx-rate", "780Mbps-80MHz/2S".into()),
-                ("packets", format!("{},{}", rx / 900, tx / 700)),
-                ("bytes", format!("{rx},{tx}")),
-                ("uptime", duration(now - since, ctx.router.version)),
-                ("last-activity", "0.010".into()),
-                ("signal-strength", format!("{signal:.0}@6Mbps")),
-                ("signal-to-noise", format!("{:.0}", signal + 104.0)),
-                ("tx-ccq", ccq.to_string()),
-                ("distance", (1 + h % 12).to_string()),
-                ("routeros-version", peer.version.to_string()),
-            ])
         })
         .collect()
 }

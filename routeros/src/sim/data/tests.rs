@@ -6,6 +6,7 @@ use crate::sim::fault::{Fault, Faults};
 use crate::sim::topology::Topology;
 
 mod faults;
+mod radios;
 
 const FLEET: &str = include_str!("../../../tests/fixtures/fleet.toml");
 /// 2026-11-27 12:00:00 UTC.
@@ -27,7 +28,7 @@ fn print(router: &Router, path: &str, now_ms: u64) -> Vec<Row> {
 }
 
 fn print_with(router: &Router, path: &str, now_ms: u64, faults: &[Fault]) -> Vec<Row> {
-    let printer = printer(path, router.version).expect("served path");
+    let printer = printer(path, router).expect("served path");
     printer(&Ctx {
         router,
         seed: 7,
@@ -67,7 +68,7 @@ fn the_same_instant_prints_the_same_and_seeds_differ() {
     for path in ["/interface", "/system/resource", "/routing/bgp/session"] {
         assert_eq!(print(&r, path, NOON), print(&r, path, NOON), "{path}");
     }
-    let other_seed = printer("/interface", r.version).expect("served")(&Ctx {
+    let other_seed = printer("/interface", &r).expect("served")(&Ctx {
         router: &r,
         seed: 8,
         now_ms: NOON,
@@ -180,10 +181,11 @@ fn links_become_neighbours_sessions_and_registrations() {
             ("ibgp-tst-core-2".into(), "64500".into())
         ]
     );
-    let cpe = router("tst-cpe-1");
-    let registrations = print(&cpe, "/interface/wireless/registration-table", NOON);
+    let bng = router("tst-bng-1");
+    let registrations = print(&bng, "/interface/wireless/registration-table", NOON);
     assert_eq!(registrations.len(), 1);
-    assert_eq!(field(&registrations[0], "radio-name"), "tst-bng-1");
+    assert_eq!(field(&registrations[0], "radio-name"), "tst-cpe-1");
+    let cpe = router("tst-cpe-1");
     let watched = print(&cpe, "/tool/netwatch", NOON);
     assert_eq!(field(&watched[0], "host"), "127.77.0.3");
 }
@@ -192,10 +194,10 @@ fn links_become_neighbours_sessions_and_registrations() {
 fn versions_differ_where_real_routers_differ() {
     let v6 = router("tst-bng-1");
     let v7 = router("tst-core-1");
-    assert!(printer("/routing/bgp/peer", v6.version).is_some());
-    assert!(printer("/routing/bgp/session", v6.version).is_none());
-    assert!(printer("/routing/bgp/peer", v7.version).is_none());
-    assert!(printer("/routing/bgp/connection", v6.version).is_none());
+    assert!(printer("/routing/bgp/peer", &v6).is_some());
+    assert!(printer("/routing/bgp/session", &v6).is_none());
+    assert!(printer("/routing/bgp/peer", &v7).is_none());
+    assert!(printer("/routing/bgp/connection", &v6).is_none());
     // v7 lists every configured connection, with or without a session.
     let connections = print(&v7, "/routing/bgp/connection", NOON);
     assert_eq!(connections.len(), v7.bgp.len());
@@ -296,4 +298,32 @@ fn an_ospf_link_without_ports_adds_only_missing_adjacencies() {
         .map(|p| (p.device.as_str(), p.interface.as_str()))
         .collect();
     assert_eq!(adjacencies, [("b", "sfp2"), ("c", "sfp1")]);
+}
+
+#[test]
+fn routerboards_print_their_firmware_and_a_chr_only_that_it_is_none() {
+    let behind: Vec<bool> = routers()
+        .iter()
+        .map(|r| {
+            let row = &print(r, "/system/routerboard", NOON)[0];
+            assert_eq!(field(row, "routerboard"), "true");
+            assert_eq!(field(row, "model"), r.model);
+            assert_eq!(field(row, "upgrade-firmware"), r.version.to_string());
+            field(row, "current-firmware") != field(row, "upgrade-firmware")
+        })
+        .collect();
+    let expected: Vec<bool> = routers()
+        .iter()
+        .map(|r| system::firmware_behind(&r.name))
+        .collect();
+    assert_eq!(behind, expected);
+    let mut chr = router("tst-core-1");
+    chr.model = "CHR".into();
+    assert_eq!(
+        print(&chr, "/system/routerboard", NOON),
+        [vec![("routerboard", "false".to_owned())]]
+    );
+    let resource = &print(&chr, "/system/resource", NOON)[0];
+    assert_eq!(field(resource, "board-name"), "CHR");
+    assert_eq!(field(resource, "architecture-name"), "x86_64");
 }

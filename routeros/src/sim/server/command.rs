@@ -96,7 +96,7 @@ pub(super) fn run(command: Command, state: &Arc<RouterState>, running: &Running,
     let refuse = |message: &str, category: Option<&str>| {
         drop(outbox.send(trap(message, category, tag.as_deref())));
     };
-    let printer = match (data::printer(path, state.router.version), verb) {
+    let printer = match (data::printer(path, &state.router), verb) {
         (Some(printer), "print" | "getall") => printer,
         (Some(_), "add" | "set" | "remove" | "enable" | "disable" | "unset" | "reset-counters") => {
             return refuse("not enough permissions (9)", None);
