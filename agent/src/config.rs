@@ -40,8 +40,13 @@ pub struct Args {
     #[arg(long, env = "ISPVM_AGENT_NAME")]
     pub name: Option<String>,
     /// The routers to poll: `[[device]]` entries and a `[credential]`, as server/demo/isp.toml.
+    /// Without it, an enrolled agent polls what the server assigns it.
     #[arg(long, env = "ISPVM_AGENT_FLEET")]
     pub fleet: Option<PathBuf>,
+    /// How often an enrolled agent without a fleet file asks the server for its devices
+    /// (`60s`).
+    #[arg(long, env = "ISPVM_AGENT_ASSIGNMENT_INTERVAL")]
+    pub assignment_interval: Option<String>,
     /// Where unsent batches are kept.
     #[arg(long, env = "ISPVM_AGENT_BUFFER_DIR")]
     pub buffer_dir: Option<PathBuf>,
@@ -97,6 +102,7 @@ struct File {
     identity_dir: Option<PathBuf>,
     name: Option<String>,
     fleet: Option<PathBuf>,
+    assignment_interval: Option<String>,
     buffer_dir: Option<PathBuf>,
     max_buffer_size: Option<String>,
     max_buffer_age: Option<String>,
@@ -127,7 +133,10 @@ pub struct Settings {
     pub token: Option<SecretString>,
     pub identity_dir: PathBuf,
     pub name: String,
-    pub fleet: PathBuf,
+    /// The fleet file; `None`: an enrolled agent's devices come from the server.
+    pub fleet: Option<PathBuf>,
+    /// How often the server's assignment is fetched (when there is no fleet file).
+    pub assignment_interval: Duration,
     pub buffer_dir: PathBuf,
     pub max_buffer_bytes: u64,
     pub max_buffer_age: Duration,
@@ -265,10 +274,16 @@ impl Settings {
                 bail!("server URL {url:?} must start with https:// (or http:// on a trusted link)");
             }
         }
-        let fleet = args
-            .fleet
-            .or(file.fleet)
-            .context("no fleet file: set ISPVM_AGENT_FLEET or --fleet")?;
+        let assignment_interval = interval(
+            args.assignment_interval,
+            file.assignment_interval,
+            "60s",
+            "assignment interval",
+        )?;
+        let fleet = args.fleet.or(file.fleet);
+        if args.once && fleet.is_none() {
+            bail!("--once needs a fleet file: set ISPVM_AGENT_FLEET or --fleet");
+        }
         Ok(Self {
             server_url,
             token,
@@ -278,6 +293,7 @@ impl Settings {
                 .or(file.name)
                 .unwrap_or_else(|| "ispvm-agent".to_owned()),
             fleet,
+            assignment_interval,
             buffer_dir: args
                 .buffer_dir
                 .or(file.buffer_dir)

@@ -300,22 +300,32 @@ pub fn parse_snmp(text: &str, options: &FleetOptions) -> anyhow::Result<Vec<Snmp
 /// Pinned if the file or the pin directory gives the certificate; otherwise the Web PKI chain
 /// (a router with a self-signed certificate then fails its polls with a TLS reason).
 fn tls(device: &Device, options: &FleetOptions) -> anyhow::Result<TlsConfig> {
-    let pinned = |f| TlsConfig {
-        verification: Verification::Pinned(f),
-        server_name: None,
-    };
     if let Some(hex) = &device.tls_fingerprint {
         let f = Fingerprint::parse(hex)
             .with_context(|| format!("device {}: tls_fingerprint", device.name))?;
         return Ok(pinned(f));
     }
+    Ok(pin_dir_or_web_pki(&device.name, options))
+}
+
+fn pinned(fingerprint: Fingerprint) -> TlsConfig {
+    TlsConfig {
+        verification: Verification::Pinned(fingerprint),
+        server_name: None,
+    }
+}
+
+/// The certificate `<name>.der` of the pin directory if there is one, else the Web PKI chain:
+/// for the file's devices without a `tls_fingerprint` and for the server's (the inventory
+/// keeps no fingerprint).
+pub fn pin_dir_or_web_pki(name: &str, options: &FleetOptions) -> TlsConfig {
     if let Some(dir) = &options.tls_pin_dir {
-        let path = dir.join(format!("{}.der", device.name));
+        let path = dir.join(format!("{name}.der"));
         if let Ok(der) = std::fs::read(&path) {
-            return Ok(pinned(Fingerprint::of(&der)));
+            return pinned(Fingerprint::of(&der));
         }
     }
-    Ok(TlsConfig::default())
+    TlsConfig::default()
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 
 mod enroll;
 pub mod renewal;
-mod store;
+pub(crate) mod store;
 
 use std::path::Path;
 use std::time::Duration;

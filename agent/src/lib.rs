@@ -13,7 +13,10 @@
 //! - [`seal`]: samples are gathered into batches, each given its `batch_id` when sealed.
 //! - [`queue`]: sealed batches are written durably (gzip, CRC, fsync) before any send.
 //! - [`send`]: drains the queue oldest first, with back-off, `Retry-After`, dead letters.
-//! - [`config`] and [`fleet`]: the only readers of the environment, CLI and files.
+//! - [`config`] and [`fleet`]: the only readers of the environment, CLI and files (with the
+//!   assignment cache).
+//! - [`assignment`]: an enrolled agent without a fleet file polls what the server assigns it,
+//!   fetched every minute and applied without a restart.
 //! - [`run`]: wires the stages under one cancellation token.
 //! - [`status`]: the local `GET /status` endpoint (buffer depth, last push, drops), and the
 //!   same state reported to the server by an enrolled agent.
@@ -21,6 +24,7 @@
 //!   their renewal; [`link`]: the client to the server (bearer token or client certificate),
 //!   swapped when the certificate is renewed.
 
+pub mod assignment;
 pub mod collect;
 pub mod config;
 pub mod fleet;

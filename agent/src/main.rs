@@ -6,6 +6,7 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use agent::assignment::FromServer;
 use agent::config::{Args, Command, EnrollSettings, Invocation, Settings};
 use agent::fleet::{self, FleetOptions};
 use agent::identity::renewal::{self, Renewal};
@@ -13,7 +14,7 @@ use agent::identity::Identity;
 use agent::link::Link;
 use agent::poll::Poller;
 use agent::queue::{Caps, Queue};
-use agent::run::{self, Enrolled};
+use agent::run::{self, Enrolled, FleetSource};
 use agent::seal::SealConfig;
 use agent::send::{Policy, Push};
 use agent::stats::Stats;
@@ -136,12 +137,36 @@ fn connect(settings: &Settings) -> anyhow::Result<(Push, Option<Enrolled>)> {
 }
 
 async fn start(settings: Settings) -> anyhow::Result<()> {
-    let fleet = fleet::load(&settings.fleet, &FleetOptions::from_settings(&settings))?;
-    tracing::info!(routers = fleet.targets.len(), snmp_devices = fleet.snmp.len(), probes = fleet.probes.len(), fleet = %settings.fleet.display(), "fleet loaded");
+    let options = FleetOptions::from_settings(&settings);
+    let file = match &settings.fleet {
+        Some(path) => {
+            let fleet = fleet::load(path, &options)?;
+            tracing::info!(routers = fleet.targets.len(), snmp_devices = fleet.snmp.len(), probes = fleet.probes.len(), fleet = %path.display(), "fleet loaded");
+            Some(fleet)
+        }
+        None => None,
+    };
     if settings.once {
-        return once(fleet).await;
+        return once(file.context("--once needs a fleet file: set ISPVM_AGENT_FLEET or --fleet")?)
+            .await;
     }
     let (push, enrolled) = connect(&settings)?;
+    let source = match (file, &enrolled) {
+        (Some(fleet), _) => FleetSource::File(fleet),
+        (None, Some(enrolled)) => {
+            tracing::info!(identity = %settings.identity_dir.display(), interval_s = settings.assignment_interval.as_secs(), "no fleet file: polling the devices the server assigns");
+            FleetSource::Server(FromServer {
+                server_url: enrolled.renewal.server_url.clone(),
+                identity_dir: settings.identity_dir.clone(),
+                interval: settings.assignment_interval,
+                options,
+            })
+        }
+        (None, None) => anyhow::bail!(
+            "no fleet file: set ISPVM_AGENT_FLEET or --fleet, or enroll the agent \
+             (`ispvm-agent enroll`) to poll the devices the server assigns it"
+        ),
+    };
     // An enrolled agent is named by the server.
     let name = match &enrolled {
         Some(enrolled) => enrolled.identity.name.clone(),
@@ -187,7 +212,7 @@ async fn start(settings: Settings) -> anyhow::Result<()> {
         "agent started"
     );
     run::run(
-        fleet,
+        source,
         seal,
         push,
         enrolled,

@@ -1,7 +1,8 @@
 //! Wires the stages: a polling task per router, SNMP device and probe → the sealer → the
 //! buffer → the sender, under one cancellation token; for an enrolled agent also the
-//! certificate renewal and the status reports. `main` and the integration tests both start the
-//! agent here.
+//! certificate renewal and the status reports, and without a fleet file the assignment loop
+//! that starts and stops the pollers. `main` and the integration tests both start the agent
+//! here.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,6 +14,8 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+use crate::assignment::apply::Pollers;
+use crate::assignment::FromServer;
 use crate::fleet::Fleet;
 use crate::identity::renewal::{self, Renewal};
 use crate::identity::Identity;
@@ -83,6 +86,19 @@ pub fn start_collection(
         ));
     }
     drop(tx);
+    let sealed = spawn_sealer(&mut tasks, rx, seal_config, queue, stats, cancel);
+    Collection { tasks, sealed }
+}
+
+/// The sealer, until its senders are gone or `cancel`.
+fn spawn_sealer(
+    tasks: &mut JoinSet<()>,
+    rx: mpsc::Receiver<Vec<Sample>>,
+    seal_config: SealConfig,
+    queue: Arc<Queue>,
+    stats: Arc<Stats>,
+    cancel: CancellationToken,
+) -> broadcast::Sender<Uuid> {
     let (sealed, _) = broadcast::channel(4_096);
     tasks.spawn(seal::run(
         rx,
@@ -92,7 +108,47 @@ pub fn start_collection(
         sealed.clone(),
         cancel,
     ));
+    sealed
+}
+
+/// The collecting half of an agent fed by the server: the assignment loop, which starts and
+/// stops pollers as assignments come, and the sealer.
+pub fn start_assigned_collection(
+    from: FromServer,
+    link: Arc<crate::link::Link>,
+    max_concurrent_polls: usize,
+    seal_config: SealConfig,
+    queue: Arc<Queue>,
+    stats: Arc<Stats>,
+    cancel: CancellationToken,
+) -> Collection {
+    let mut tasks = JoinSet::new();
+    let (tx, rx) = mpsc::channel::<Vec<Sample>>(1_024);
+    let pollers = Pollers::new(
+        tx,
+        Arc::new(Semaphore::new(max_concurrent_polls.max(1))),
+        BackoffPolicy::default(),
+        stats.clone(),
+        cancel.clone(),
+    );
+    tasks.spawn(crate::assignment::run(
+        from,
+        link,
+        pollers,
+        stats.clone(),
+        cancel.clone(),
+    ));
+    let sealed = spawn_sealer(&mut tasks, rx, seal_config, queue, stats, cancel);
     Collection { tasks, sealed }
+}
+
+/// Where the devices to poll come from.
+#[derive(Debug)]
+pub enum FleetSource {
+    /// The fleet file (`--fleet`), read once at start.
+    File(Fleet),
+    /// The server's assignment (an enrolled agent without a fleet file).
+    Server(FromServer),
 }
 
 /// An enrolled agent's work besides pushing: renewing its certificate, reporting its status.
@@ -107,7 +163,7 @@ pub struct Enrolled {
 /// The whole agent, until `cancel`; then the sealer seals what the pollers handed over.
 #[allow(clippy::too_many_arguments)] // the stages' settings, each used once here
 pub async fn run(
-    fleet: Fleet,
+    fleet: FleetSource,
     seal_config: SealConfig,
     push: Push,
     enrolled: Option<Enrolled>,
@@ -119,24 +175,41 @@ pub async fn run(
     // The caps of a buffer left by an earlier run (the age cap above all: it may have been
     // off for days) apply before anything is sent.
     queue.apply_caps(&stats);
-    let prober = Arc::new(Prober::new()?);
-    let targets = (fleet.targets.len() + fleet.snmp.len() + fleet.probes.len()) as u64;
-    let mut collection = start_collection(
-        fleet,
-        prober,
-        BackoffPolicy::default(),
-        max_concurrent_polls,
-        seal_config,
-        queue.clone(),
-        stats.clone(),
-        cancel.clone(),
-    );
+    let mut collection = match fleet {
+        FleetSource::File(fleet) => {
+            let targets = (fleet.targets.len() + fleet.snmp.len() + fleet.probes.len()) as u64;
+            Stats::add(&stats.targets, targets);
+            start_collection(
+                fleet,
+                Arc::new(Prober::new()?),
+                BackoffPolicy::default(),
+                max_concurrent_polls,
+                seal_config,
+                queue.clone(),
+                stats.clone(),
+                cancel.clone(),
+            )
+        }
+        FleetSource::Server(from) => {
+            if enrolled.is_none() {
+                anyhow::bail!("the server's assignment needs an enrolled agent");
+            }
+            start_assigned_collection(
+                from,
+                push.link.clone(),
+                max_concurrent_polls,
+                seal_config,
+                queue.clone(),
+                stats.clone(),
+                cancel.clone(),
+            )
+        }
+    };
     tokio::spawn(report(queue.clone(), stats.clone(), cancel.clone()));
     if let Some(enrolled) = enrolled {
         let reporting = Reporting {
             server_url: enrolled.renewal.server_url.clone(),
             interval: enrolled.status_report_interval,
-            targets,
         };
         tokio::spawn(crate::status::report::run(
             reporting,

@@ -4,6 +4,16 @@
 //! (`status/report.rs`).
 
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
+
+/// The server's assignment the agent polls (an enrolled agent without a fleet file).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssignmentSeen {
+    pub revision: String,
+    /// Unix ms of the last answer of the server (a new assignment or "unchanged"); `None`
+    /// while the agent polls the cached one and the server has not answered yet.
+    pub fetched_at_ms: Option<i64>,
+}
 
 #[derive(Debug, Default)]
 pub struct Stats {
@@ -27,8 +37,11 @@ pub struct Stats {
     pub dropped_samples: AtomicU64,
     /// Samples that could not be written to the buffer (disk error).
     pub unbuffered_samples: AtomicU64,
+    /// Routers, SNMP devices and probes being polled.
+    pub targets: AtomicU64,
     /// Unix ms of the last batch the server took; 0 before the first.
     last_push_ms: AtomicI64,
+    assignment: Mutex<Option<AssignmentSeen>>,
 }
 
 fn add(counter: &AtomicU64, n: u64) -> u64 {
@@ -68,5 +81,31 @@ impl Stats {
 
     pub fn last_push_ms(&self) -> Option<i64> {
         Some(self.last_push_ms.load(Ordering::Relaxed)).filter(|&ms| ms > 0)
+    }
+
+    pub fn set_assignment(&self, seen: AssignmentSeen) {
+        *self
+            .assignment
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(seen);
+    }
+
+    /// Notes that the server answered now (unchanged); `None` before any assignment.
+    pub fn mark_assignment_fetched(&self) {
+        if let Some(seen) = self
+            .assignment
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_mut()
+        {
+            seen.fetched_at_ms = Some(crate::poll::now().0);
+        }
+    }
+
+    pub fn assignment(&self) -> Option<AssignmentSeen> {
+        self.assignment
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 }

@@ -40,6 +40,17 @@ pub struct Status {
     pub dead_letter_batches: u64,
     pub corrupt_batches: u64,
     pub unbuffered_samples: u64,
+    /// Routers, SNMP devices and probes being polled.
+    pub targets: u64,
+    /// The server's assignment being polled; `null` with a fleet file.
+    pub assignment: Option<AssignmentStatus>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AssignmentStatus {
+    pub revision: String,
+    /// Unix ms of the server's last answer; `null` while polling the cached assignment.
+    pub fetched_at_ms: Option<i64>,
 }
 
 #[derive(Debug, Serialize)]
@@ -73,6 +84,11 @@ pub fn status(agent: &str, queue: &Queue, stats: &Stats) -> Status {
         dead_letter_batches: get(&stats.dead_letter_batches),
         corrupt_batches: get(&stats.corrupt_batches),
         unbuffered_samples: get(&stats.unbuffered_samples),
+        targets: get(&stats.targets),
+        assignment: stats.assignment().map(|a| AssignmentStatus {
+            revision: a.revision,
+            fetched_at_ms: a.fetched_at_ms,
+        }),
     }
 }
 

@@ -1,4 +1,5 @@
-//! Administrative commands of the binary: first-admin bootstrap, tenants and users from the CLI.
+//! Administrative commands of the binary: first-admin bootstrap, tenants and users, agents'
+//! enrollment tokens and sites from the CLI.
 //! Each writes its audit event in the same transaction as its change.
 
 use anyhow::{bail, Context};
@@ -262,4 +263,98 @@ pub async fn enrollment_token(
     .await?;
     tx.commit().await.context("commit")?;
     Ok(token.to_text())
+}
+
+/// What `ispvm agent assign` changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SitesAssigned {
+    pub agent: String,
+    /// The agent's sites afterwards, by code.
+    pub sites: Vec<String>,
+    pub added: Vec<String>,
+    pub removed: Vec<String>,
+}
+
+impl std::fmt::Display for SitesAssigned {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let list = |codes: &[String]| match codes {
+            [] => "none".to_owned(),
+            codes => codes.join(", "),
+        };
+        write!(
+            f,
+            "agent `{}` serves {} (added: {}; removed: {})",
+            self.agent,
+            list(&self.sites),
+            list(&self.added),
+            list(&self.removed)
+        )
+    }
+}
+
+/// `ispvm agent assign`: the live agent `agent_name` of the tenant serves exactly the sites
+/// with `codes` (all of the tenant's with `None`) afterwards, in one transaction with an audit
+/// row per site added or removed. A site another agent serves is refused, and nothing changes.
+pub async fn assign_sites(
+    pool: &PgPool,
+    tenant_slug: &str,
+    agent_name: &str,
+    codes: Option<&[String]>,
+) -> anyhow::Result<SitesAssigned> {
+    use app::db::agents::assignment;
+    let app_err = |e: app::error::AppError| anyhow::anyhow!("{e}");
+    let mut tx = pool.begin().await.context("begin")?;
+    let tenant = db::tenants::find_by_slug(&mut *tx, tenant_slug)
+        .await
+        .map_err(app_err)?
+        .with_context(|| format!("--tenant: no tenant with the slug `{tenant_slug}`"))?;
+    let agent = db::agents::live_by_name(&mut *tx, tenant, agent_name)
+        .await
+        .map_err(app_err)?
+        .with_context(|| format!("--agent: `{tenant_slug}` has no live agent `{agent_name}`"))?;
+    let wanted = assignment::sites_by_code(&mut *tx, tenant, codes)
+        .await
+        .map_err(|e| anyhow::anyhow!("--{e}"))?;
+    let before = assignment::sites_of(&mut *tx, tenant, agent)
+        .await
+        .map_err(app_err)?;
+    let mut removed = Vec::new();
+    for site in before.iter().filter(|s| !wanted.contains(*s)) {
+        let (_, code) = assignment::unassign(&mut tx, tenant, agent, site.id)
+            .await
+            .map_err(app_err)?;
+        audit(
+            &mut tx,
+            tenant,
+            "agent.site_unassigned",
+            agent_name,
+            json!({ "agent_id": agent.to_string(), "site": code, "via": "cli" }),
+        )
+        .await?;
+        removed.push(code);
+    }
+    let mut added = Vec::new();
+    for site in &wanted {
+        let done = assignment::assign(&mut tx, tenant, agent, site.id, None)
+            .await
+            .map_err(|e| anyhow::anyhow!("--{e}"))?;
+        if done.added {
+            audit(
+                &mut tx,
+                tenant,
+                "agent.site_assigned",
+                &done.agent_name,
+                json!({ "agent_id": agent.to_string(), "site": done.site.code, "via": "cli" }),
+            )
+            .await?;
+            added.push(done.site.code);
+        }
+    }
+    tx.commit().await.context("commit")?;
+    Ok(SitesAssigned {
+        agent: agent_name.to_owned(),
+        sites: wanted.into_iter().map(|s| s.code).collect(),
+        added,
+        removed,
+    })
 }

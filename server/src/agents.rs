@@ -4,6 +4,7 @@
 //! - `listener.rs`: the TLS accept loop; it hands each request the SHA-256 of the client's
 //!   certificate.
 //! - `api.rs`: the routes of `telemetry::enroll` and the ingest route with certificate auth.
+//! - `assignment.rs`: `telemetry::assignment`, what an agent polls, with its credentials.
 //!
 //! An agent is known by the SHA-256 of its one current certificate (`agent.certificate_sha256`),
 //! looked up on every request: revoking an agent, renewing its certificate or enrolling it
@@ -11,6 +12,7 @@
 //! (issue 6) stays for tools and tests that push without enrolling.
 
 pub mod api;
+pub mod assignment;
 pub mod ca;
 pub mod listener;
 
@@ -25,6 +27,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 use crate::ingest::IngestState;
+use app::crypto::MasterKey;
 use ca::AgentCa;
 
 /// What the agent API's handlers share.
@@ -34,6 +37,8 @@ pub struct AgentApi {
     pub ca: Arc<AgentCa>,
     pub cert_lifetime: time::Duration,
     pub ingest: IngestState,
+    /// Opens the credential profiles an agent is sent.
+    pub master: Arc<MasterKey>,
 }
 
 /// The agent API's routes.
@@ -49,6 +54,10 @@ pub fn routes(api: AgentApi) -> Router {
         .route(
             telemetry::enroll::STATUS_PATH,
             post(api::status).layer(small),
+        )
+        .route(
+            telemetry::assignment::ASSIGNMENT_PATH,
+            get(assignment::assignment),
         )
         .route(telemetry::INGEST_PATH, post(api::batch))
         // The ingest handler reads the body itself, against INGEST_MAX_BODY_BYTES.
@@ -75,11 +84,11 @@ impl AgentListener {
         let Some(addr) = config.agents.listen else {
             return Ok(None);
         };
-        let master = config.encryption_master_key.as_deref().context(
+        let master = config.encryption_master_key.clone().context(
             "AGENT_LISTEN: the agent listener needs ENCRYPTION_MASTER_KEY_FILE (its CA key is \
              sealed with it)",
         )?;
-        let ca = AgentCa::load_or_create(pool, master).await?;
+        let ca = AgentCa::load_or_create(pool, &master).await?;
         let tls =
             listener::tls_config(&ca, &config.agents.tls_names).context("agent listener TLS")?;
         let listener = TcpListener::bind(addr)
@@ -96,6 +105,7 @@ impl AgentListener {
             ca,
             cert_lifetime: time::Duration::days(i64::from(config.agents.cert_days)),
             ingest,
+            master,
         });
         Ok(Some(AgentListener {
             listener,

@@ -87,6 +87,24 @@ enum AgentCommand {
         #[arg(long)]
         name: String,
     },
+    /// Set the sites the live agent `--agent` serves: afterwards it serves exactly the sites
+    /// given (`--site`, repeated) or every site of the tenant (`--all-sites`), and polls their
+    /// enabled devices. A site another agent serves is refused. Audited per change.
+    #[command(group(clap::ArgGroup::new("which").required(true).args(["sites", "all_sites"])))]
+    Assign {
+        /// Slug of the agent's tenant.
+        #[arg(long)]
+        tenant: String,
+        /// The agent's name.
+        #[arg(long)]
+        agent: String,
+        /// A site's code; repeat for several.
+        #[arg(long = "site")]
+        sites: Vec<String>,
+        /// Every site of the tenant.
+        #[arg(long)]
+        all_sites: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -347,6 +365,19 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             startup::check_master_key(&pool, &config).await?;
             let token = admin::enrollment_token(&pool, &config, &tenant, &name).await?;
             say(&token);
+            Ok(())
+        }
+        Command::Agent(AgentCommand::Assign {
+            tenant,
+            agent,
+            sites,
+            all_sites,
+        }) => {
+            let pool = startup::connect(&config).await?;
+            ensure_migrated(&pool).await?;
+            let codes = (!all_sites).then_some(sites.as_slice());
+            let done = admin::assign_sites(&pool, &tenant, &agent, codes).await?;
+            say(&done.to_string());
             Ok(())
         }
         Command::Serve { no_background } => serve(config, no_background).await,

@@ -11,7 +11,8 @@
 //!    server checks and spends the token and answers a [`CertificateResponse`].
 //! 4. It pushes batches ([`crate::INGEST_PATH`]) and [`AgentStatus`] reports ([`STATUS_PATH`])
 //!    with that client certificate, and renews it ([`RENEW_PATH`], a [`RenewRequest`]) when a
-//!    third of its lifetime is left. A revoked agent's requests answer 403 `revoked`.
+//!    third of its lifetime is left. It fetches what to poll from
+//!    [`crate::assignment::ASSIGNMENT_PATH`]. A revoked agent's requests answer 403 `revoked`.
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -131,6 +132,12 @@ pub struct AgentStatus {
     pub targets: u64,
     /// Certificate expiry, as the agent knows it.
     pub certificate_not_after: Option<UnixMs>,
+    /// The revision of the server's assignment being polled (`None` with a fleet file).
+    #[serde(default)]
+    pub assignment_revision: Option<String>,
+    /// When the server last answered the assignment request.
+    #[serde(default)]
+    pub assignment_fetched: Option<UnixMs>,
 }
 
 #[cfg(test)]

@@ -20,6 +20,7 @@
 //! - Versioning: additive changes only within v1; unknown fields, event kinds and rejection
 //!   reasons are tolerated by both sides.
 
+pub mod assignment;
 mod cardinality;
 pub mod enroll;
 mod instance;

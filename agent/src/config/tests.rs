@@ -36,6 +36,7 @@ fn file_then_environment_then_command_line() {
     assert_eq!(settings.name, "pop-a");
     assert_eq!(settings.intervals.fast, Duration::from_secs(5));
     assert_eq!(settings.intervals.medium, Duration::from_secs(60));
+    assert_eq!(settings.assignment_interval, Duration::from_secs(60));
     assert_eq!(settings.max_buffer_bytes, 1 << 30);
     assert_eq!(
         settings.max_buffer_age,
@@ -297,4 +298,27 @@ fn no_subcommand_is_the_run_mode_and_once_still_works() {
         Invocation::Run(settings) => assert!(settings.once),
         Invocation::Enroll(_) => panic!("not enroll"),
     }
+}
+
+#[test]
+fn without_a_fleet_file_the_server_assigns_the_devices() {
+    let args = Args {
+        assignment_interval: Some("15s".into()),
+        ..Args::default()
+    };
+    let settings = Settings::resolve(args, &env(HashMap::new())).expect("valid");
+    assert_eq!(settings.fleet, None);
+    assert_eq!(settings.assignment_interval, Duration::from_secs(15));
+    let cli = Args::try_parse_from(["ispvm-agent", "--assignment-interval", "2m"]).expect("parses");
+    let settings = Settings::resolve(cli, &env(HashMap::new())).expect("valid");
+    assert_eq!(settings.assignment_interval, Duration::from_secs(120));
+    let once = Args {
+        once: true,
+        ..Args::default()
+    };
+    let err = Settings::resolve(once, &env(HashMap::new())).expect_err("no fleet");
+    assert!(
+        format!("{err:#}").contains("--once needs a fleet file"),
+        "{err:#}"
+    );
 }

@@ -184,8 +184,11 @@ fn remove_others(dir: &Path, keep: u64) {
     for entry in entries.flatten() {
         let name = entry.file_name();
         let Some(name) = name.to_str() else { continue };
+        // The assignment cache's temporary file may be one being written right now (another
+        // task); a crash's leftover of it is replaced by its next save.
+        let cache_tmp = name == format!(".{}.tmp", crate::assignment::cache::FILE);
         let stale = generation_of(name).is_some_and(|g| g != keep)
-            || (name.starts_with('.') && name.ends_with(".tmp"));
+            || (name.starts_with('.') && name.ends_with(".tmp") && !cache_tmp);
         if stale {
             if let Err(e) = fs::remove_file(entry.path()) {
                 tracing::warn!(file = %entry.path().display(), error = %e, "could not delete an old identity file");
@@ -199,7 +202,7 @@ fn remove_others(dir: &Path, keep: u64) {
 
 /// Writes `name` in `dir` with `mode`: a hidden temporary file (created with the mode, so a
 /// key is never readable by others, not even for a moment), `fsync`, rename.
-fn write_atomic(dir: &Path, name: &str, bytes: &[u8], mode: u32) -> anyhow::Result<()> {
+pub(crate) fn write_atomic(dir: &Path, name: &str, bytes: &[u8], mode: u32) -> anyhow::Result<()> {
     let tmp = dir.join(format!(".{name}.tmp"));
     match fs::remove_file(&tmp) {
         Ok(()) => {}
@@ -219,7 +222,7 @@ fn write_atomic(dir: &Path, name: &str, bytes: &[u8], mode: u32) -> anyhow::Resu
     fs::rename(&tmp, &path).with_context(|| format!("renaming to {}", path.display()))
 }
 
-fn sync_dir(dir: &Path) -> anyhow::Result<()> {
+pub(crate) fn sync_dir(dir: &Path) -> anyhow::Result<()> {
     File::open(dir)
         .and_then(|d| d.sync_all())
         .with_context(|| format!("syncing {}", dir.display()))

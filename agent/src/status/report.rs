@@ -17,16 +17,16 @@ use crate::stats::Stats;
 /// How often an enrolled agent reports.
 pub const INTERVAL: Duration = Duration::from_secs(60);
 
-/// The report at `now`. `targets`: the routers, SNMP devices and probes polled.
+/// The report at `now`.
 pub fn status_report(
     queue: &Queue,
     stats: &Stats,
-    targets: u64,
     certificate_not_after: Option<UnixMs>,
     now: UnixMs,
 ) -> AgentStatus {
     let (batches, bytes) = queue.depth();
     let get = Stats::get;
+    let assignment = stats.assignment();
     AgentStatus {
         version: crate::run::VERSION.to_owned(),
         at: now,
@@ -40,8 +40,13 @@ pub fn status_report(
             + get(&stats.unbuffered_samples)
             + get(&stats.dead_letter_samples)
             + get(&stats.corrupt_samples),
-        targets,
+        targets: get(&stats.targets),
         certificate_not_after,
+        assignment_fetched: assignment
+            .as_ref()
+            .and_then(|a| a.fetched_at_ms)
+            .map(UnixMs),
+        assignment_revision: assignment.map(|a| a.revision),
     }
 }
 
@@ -69,8 +74,6 @@ pub struct Reporting {
     /// The server's base URL.
     pub server_url: String,
     pub interval: Duration,
-    /// The routers, SNMP devices and probes polled.
-    pub targets: u64,
 }
 
 /// Reports every `config.interval`, the first time at once, until `cancel`.
@@ -92,7 +95,6 @@ pub async fn run(
         let status = status_report(
             &queue,
             &stats,
-            config.targets,
             link.certificate_not_after(),
             crate::poll::now(),
         );
@@ -130,7 +132,8 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let stats = Stats::default();
         let queue = Queue::open(dir.path(), Caps::NONE).expect("open");
-        let empty = status_report(&queue, &stats, 4, None, UnixMs(5_000));
+        stats.targets.store(4, Ordering::Relaxed);
+        let empty = status_report(&queue, &stats, None, UnixMs(5_000));
         assert_eq!(
             empty,
             AgentStatus {
@@ -143,6 +146,8 @@ mod tests {
                 dropped_samples: 0,
                 targets: 4,
                 certificate_not_after: None,
+                assignment_revision: None,
+                assignment_fetched: None,
             }
         );
         for at in [1_000, 2_000] {
@@ -159,7 +164,11 @@ mod tests {
         stats.unbuffered_samples.store(20, Ordering::Relaxed);
         stats.dead_letter_samples.store(300, Ordering::Relaxed);
         stats.corrupt_samples.store(4_000, Ordering::Relaxed);
-        let report = status_report(&queue, &stats, 4, Some(UnixMs(9_000)), UnixMs(5_000));
+        stats.set_assignment(crate::stats::AssignmentSeen {
+            revision: "r1".into(),
+            fetched_at_ms: Some(4_000),
+        });
+        let report = status_report(&queue, &stats, Some(UnixMs(9_000)), UnixMs(5_000));
         let (batches, bytes) = queue.depth();
         assert_eq!(
             (report.buffer_batches, report.buffer_bytes),
@@ -171,5 +180,7 @@ mod tests {
         assert!(report.last_push.is_some());
         assert_eq!(report.dropped_samples, 4_321);
         assert_eq!(report.certificate_not_after, Some(UnixMs(9_000)));
+        assert_eq!(report.assignment_revision.as_deref(), Some("r1"));
+        assert_eq!(report.assignment_fetched, Some(UnixMs(4_000)));
     }
 }

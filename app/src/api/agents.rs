@@ -1,5 +1,6 @@
-//! Edge agents: the Agents page's list, one-time enrollment tokens, revocation. Admins only:
-//! a token lets a machine send data into the tenant.
+//! Edge agents: the Agents page's list, one-time enrollment tokens, revocation, and which
+//! sites each serves. Admins only: a token lets a machine send data into the tenant, and an
+//! assignment sends it the routers' credentials.
 //!
 //! A new token is shown once. It is kept in the admin's session until the page reads it, so
 //! the same page shows it with JavaScript (the action refetches the list) and without (the
@@ -27,6 +28,18 @@ pub async fn revoke_agent(id: String) -> Result<(), AppError> {
     ssr::revoke_agent(id).await
 }
 
+/// Makes the agent serve the site (`site`: its id): it then polls the site's enabled devices.
+/// A site served by another agent is a conflict on `site`.
+#[server(prefix = "/api", endpoint = "assign_agent_site")]
+pub async fn assign_agent_site(agent: String, site: String) -> Result<(), AppError> {
+    ssr::assign_agent_site(agent, site).await
+}
+
+#[server(prefix = "/api", endpoint = "unassign_agent_site")]
+pub async fn unassign_agent_site(agent: String, site: String) -> Result<(), AppError> {
+    ssr::unassign_agent_site(agent, site).await
+}
+
 #[cfg(feature = "ssr")]
 pub mod ssr {
     use rand::RngCore;
@@ -38,7 +51,9 @@ pub mod ssr {
     use crate::auth::{session, session_err};
     use crate::db;
     use crate::error::AppError;
-    use crate::model::agent::{AgentForm, AgentsView, NewToken, TOKEN_LIFETIME_MINUTES};
+    use crate::model::agent::{
+        parse_site_field, AgentForm, AgentsView, NewToken, TOKEN_LIFETIME_MINUTES,
+    };
     use crate::model::user::{TenantId, UserId};
 
     /// The session key of a token made but not shown yet.
@@ -51,7 +66,9 @@ pub mod ssr {
 
     pub async fn list_agents() -> Result<AgentsView, AppError> {
         let (state, me) = admin_caller().await?;
-        let agents = db::agents::list(&state.pool, me.tenant_id).await?;
+        let mut conn = state.pool.acquire().await?;
+        let agents = db::agents::list(&mut conn, me.tenant_id).await?;
+        let free_sites = db::agents::assignment::free_sites(&mut *conn, me.tenant_id).await?;
         let new_token = session()
             .await?
             .remove::<NewToken>(NEW_TOKEN_KEY)
@@ -65,6 +82,7 @@ pub mod ssr {
             agents,
             new_token,
             unavailable,
+            free_sites,
         })
     }
 
@@ -159,6 +177,53 @@ pub mod ssr {
             "agent.revoked",
             &name,
             json!({ "agent_id": id.to_string() }),
+        )
+        .await?;
+        tx.commit().await?;
+        leptos_axum::redirect("/admin/agents");
+        Ok(())
+    }
+
+    /// The agent field of the assignment forms: an agent id (a bad one is no agent).
+    fn agent_id(text: &str) -> Result<uuid::Uuid, AppError> {
+        text.trim().parse().map_err(|_| AppError::NotFound)
+    }
+
+    pub async fn assign_agent_site(agent: String, site: String) -> Result<(), AppError> {
+        let (state, me) = admin_caller().await?;
+        let agent = agent_id(&agent)?;
+        let site = parse_site_field(&site)?;
+        let mut tx = state.pool.begin().await?;
+        let done =
+            db::agents::assignment::assign(&mut tx, me.tenant_id, agent, site, Some(me.id)).await?;
+        if done.added {
+            audit(
+                &mut *tx,
+                &me,
+                "agent.site_assigned",
+                &done.agent_name,
+                json!({ "agent_id": agent.to_string(), "site": done.site.code }),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        leptos_axum::redirect("/admin/agents");
+        Ok(())
+    }
+
+    pub async fn unassign_agent_site(agent: String, site: String) -> Result<(), AppError> {
+        let (state, me) = admin_caller().await?;
+        let agent = agent_id(&agent)?;
+        let site = parse_site_field(&site)?;
+        let mut tx = state.pool.begin().await?;
+        let (name, code) =
+            db::agents::assignment::unassign(&mut tx, me.tenant_id, agent, site).await?;
+        audit(
+            &mut *tx,
+            &me,
+            "agent.site_unassigned",
+            &name,
+            json!({ "agent_id": agent.to_string(), "site": code }),
         )
         .await?;
         tx.commit().await?;

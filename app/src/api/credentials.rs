@@ -225,7 +225,13 @@ pub mod ssr {
         open_sealed(key, &sealed)
     }
 
-    fn open_sealed(key: &MasterKey, sealed: &SealedProfile) -> Result<CredentialSecret, AppError> {
+    /// Opens a profile already read (the agent listener reads an agent's profiles with its
+    /// devices). `Unavailable` when it is sealed with another key than `key`, `Internal` when
+    /// it does not open; both logged here.
+    pub fn open_sealed(
+        key: &MasterKey,
+        sealed: &SealedProfile,
+    ) -> Result<CredentialSecret, AppError> {
         if sealed.key_fingerprint != key.fingerprint() {
             tracing::error!(
                 credential_profile.id = sealed.id.0,

@@ -1,7 +1,10 @@
 //! Edge agents, their one-time enrollment tokens and the installation's agent CA. The admin's
 //! functions (list, create, revoke) are tenant-scoped; the agent listener's (spend a token, find
 //! an agent by its certificate, store a status report) are keyed by a secret's or a
-//! certificate's SHA-256, and the tenant comes from the row found.
+//! certificate's SHA-256, and the tenant comes from the row found. `assignment` holds which
+//! agent serves which site, and what an agent is sent.
+
+pub mod assignment;
 
 use sqlx::{PgConnection, PgExecutor, PgPool};
 use time::OffsetDateTime;
@@ -52,7 +55,8 @@ pub async fn reseal_ca(db: impl PgExecutor<'_>, key_sealed: &[u8]) -> Result<(),
     Ok(())
 }
 
-pub async fn list(db: impl PgExecutor<'_>, tenant: TenantId) -> Result<Vec<AgentRow>, AppError> {
+/// The tenant's agents with the sites each serves.
+pub async fn list(conn: &mut PgConnection, tenant: TenantId) -> Result<Vec<AgentRow>, AppError> {
     let rows = sqlx::query!(
         r#"select a.id, a.name, a.created_at, a.enrolled_at, a.enrolled_from, a.revoked_at,
                   a.version, a.certificate_not_after, a.status, a.status_at,
@@ -62,8 +66,9 @@ pub async fn list(db: impl PgExecutor<'_>, tenant: TenantId) -> Result<Vec<Agent
            order by a.revoked_at is not null, lower(a.name), a.created_at"#,
         tenant.0
     )
-    .fetch_all(db)
+    .fetch_all(&mut *conn)
     .await?;
+    let mut sites = assignment::by_agent(&mut *conn, tenant).await?;
     let now = OffsetDateTime::now_utc();
     Ok(rows
         .into_iter()
@@ -83,6 +88,13 @@ pub async fn list(db: impl PgExecutor<'_>, tenant: TenantId) -> Result<Vec<Agent
                 certificate_not_after: r.certificate_not_after.map(rfc3339),
                 last_batch_at: r.last_batch_at.map(rfc3339),
                 report,
+                sites: {
+                    let (mine, others): (Vec<_>, Vec<_>) = std::mem::take(&mut sites)
+                        .into_iter()
+                        .partition(|(agent, _)| *agent == r.id);
+                    sites = others;
+                    mine.into_iter().map(|(_, site)| site).collect()
+                },
             }
         })
         .collect())
@@ -113,6 +125,8 @@ fn report(
         last_push_s: before_report(status.last_push),
         dropped_samples: status.dropped_samples,
         targets: status.targets,
+        assignment_fetched_s: before_report(status.assignment_fetched),
+        assignment_revision: status.assignment_revision,
     })
 }
 

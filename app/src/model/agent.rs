@@ -29,6 +29,10 @@ pub struct AgentReport {
     pub last_push_s: Option<i64>,
     pub dropped_samples: u64,
     pub targets: u64,
+    /// The revision of the server's assignment the agent polls (none with a fleet file).
+    pub assignment_revision: Option<String>,
+    /// Seconds since the agent last fetched its assignment, by its clock.
+    pub assignment_fetched_s: Option<i64>,
 }
 
 /// One agent of the tenant.
@@ -46,6 +50,16 @@ pub struct AgentRow {
     /// The last batch the server stored from it.
     pub last_batch_at: Option<String>,
     pub report: Option<AgentReport>,
+    /// The sites it serves: it polls their enabled devices.
+    pub sites: Vec<AgentSite>,
+}
+
+/// A site as the Agents page names it, served by an agent or free.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentSite {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
 }
 
 /// What the page says of an agent at a glance.
@@ -117,6 +131,15 @@ pub struct AgentsView {
     pub new_token: Option<NewToken>,
     /// Why agents cannot enroll on this server, if they cannot.
     pub unavailable: Option<String>,
+    /// The tenant's sites no agent serves, for the assignment forms.
+    pub free_sites: Vec<AgentSite>,
+}
+
+/// The site field of the assignment forms: a site id from the select.
+pub fn parse_site_field(text: &str) -> Result<i64, AppError> {
+    text.trim()
+        .parse()
+        .map_err(|_| AppError::invalid("site", "choose a site"))
 }
 
 /// The "enroll an agent" form.
@@ -154,6 +177,7 @@ mod tests {
             version: None,
             certificate_not_after: None,
             last_batch_at: None,
+            sites: Vec::new(),
             report: Some(AgentReport {
                 age_s: 30,
                 buffer_batches: 1,
@@ -162,6 +186,8 @@ mod tests {
                 last_push_s: Some(5),
                 dropped_samples: 0,
                 targets: 3,
+                assignment_revision: None,
+                assignment_fetched_s: None,
             }),
         }
     }
@@ -194,6 +220,15 @@ mod tests {
         let mut r = row();
         r.revoked_at = Some("t".into());
         assert_eq!(r.health(), AgentHealth::Revoked);
+    }
+
+    #[test]
+    fn the_site_field_is_an_id() {
+        assert_eq!(parse_site_field(" 42 ").ok(), Some(42));
+        assert_eq!(
+            parse_site_field(""),
+            Err(AppError::invalid("site", "choose a site"))
+        );
     }
 
     #[test]

@@ -1,21 +1,45 @@
 //! The Agents page (admins): every edge agent of the tenant with what it last reported (buffer
 //! depth, oldest buffered batch, last push, drops, certificate expiry), a form that makes a
-//! one-time enrollment token, and revocation.
+//! one-time enrollment token, revocation, and the sites each agent serves (assigned and
+//! unassigned by plain forms, so it works without JavaScript).
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::api::agents::{list_agents, CreateAgentToken, RevokeAgent};
+use crate::api::agents::{
+    list_agents, AssignAgentSite, CreateAgentToken, RevokeAgent, UnassignAgentSite,
+};
 use crate::components::fields::{error_field, AdminOnly, Field};
 use crate::components::notice::{ErrorNotice, ErrorPage};
-use crate::model::agent::{AgentHealth, AgentRow, AgentsView, NewToken, TOKEN_LIFETIME_MINUTES};
+use crate::model::agent::{
+    AgentHealth, AgentRow, AgentSite, AgentsView, NewToken, TOKEN_LIFETIME_MINUTES,
+};
+
+/// The page's row actions: revoke, assign a site, unassign one.
+#[derive(Clone, Copy)]
+struct RowActions {
+    revoke: ServerAction<RevokeAgent>,
+    assign: ServerAction<AssignAgentSite>,
+    unassign: ServerAction<UnassignAgentSite>,
+}
 
 #[component]
 pub fn AgentsPage() -> impl IntoView {
     let create = ServerAction::<CreateAgentToken>::new();
-    let revoke = ServerAction::<RevokeAgent>::new();
+    let actions = RowActions {
+        revoke: ServerAction::<RevokeAgent>::new(),
+        assign: ServerAction::<AssignAgentSite>::new(),
+        unassign: ServerAction::<UnassignAgentSite>::new(),
+    };
     let view_data = Resource::new(
-        move || (create.version().get(), revoke.version().get()),
+        move || {
+            (
+                create.version().get(),
+                actions.revoke.version().get(),
+                actions.assign.version().get(),
+                actions.unassign.version().get(),
+            )
+        },
         |_| list_agents(),
     );
     let error = error_field(create.value().into());
@@ -25,12 +49,13 @@ pub fn AgentsPage() -> impl IntoView {
         <p class="sub">
             "Edge agents collect from the routers at each POP and push here over mutual TLS. "
             "They report their buffer every minute: an agent that holds old batches or drops "
-            "samples shows as behind, one that stopped reporting as silent."
+            "samples shows as behind, one that stopped reporting as silent. An agent polls the "
+            "enabled devices of the sites it serves, with their credentials, fetched from here."
         </p>
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match view_data.await {
-                    Ok(data) => view! { <Agents data revoke /> }.into_any(),
+                    Ok(data) => view! { <Agents data actions /> }.into_any(),
                     Err(err) => view! { <ErrorPage err /> }.into_any(),
                 }
             })}
@@ -54,12 +79,15 @@ pub fn AgentsPage() -> impl IntoView {
 }
 
 #[component]
-fn Agents(data: AgentsView, revoke: ServerAction<RevokeAgent>) -> impl IntoView {
+fn Agents(data: AgentsView, actions: RowActions) -> impl IntoView {
     let failure = move || {
-        revoke
+        actions
+            .revoke
             .value()
             .get()
             .and_then(Result::err)
+            .or_else(|| actions.assign.value().get().and_then(Result::err))
+            .or_else(|| actions.unassign.value().get().and_then(Result::err))
             .map(|err| view! { <ErrorNotice err /> })
     };
     view! {
@@ -69,7 +97,7 @@ fn Agents(data: AgentsView, revoke: ServerAction<RevokeAgent>) -> impl IntoView 
         {if data.agents.is_empty() {
             view! { <p class="empty">"No agents yet."</p> }.into_any()
         } else {
-            view! { <AgentTable rows=data.agents revoke /> }.into_any()
+            view! { <AgentTable rows=data.agents free=data.free_sites actions /> }.into_any()
         }}
     }
 }
@@ -124,13 +152,13 @@ fn ago(seconds: i64) -> String {
 }
 
 #[component]
-fn AgentTable(rows: Vec<AgentRow>, revoke: ServerAction<RevokeAgent>) -> impl IntoView {
+fn AgentTable(rows: Vec<AgentRow>, free: Vec<AgentSite>, actions: RowActions) -> impl IntoView {
     view! {
         <table class="grid" id="agents-table">
             <thead><tr>
                 <th>"Name"</th><th>"State"</th><th>"Version"</th><th>"Last report"</th>
                 <th>"Buffered"</th><th>"Oldest buffered"</th><th>"Last push"</th>
-                <th>"Dropped samples"</th><th>"Certificate until (UTC)"</th><th></th>
+                <th>"Dropped samples"</th><th>"Certificate until (UTC)"</th><th>"Sites"</th><th></th>
             </tr></thead>
             <tbody>
                 {rows.into_iter().map(|a| {
@@ -152,9 +180,17 @@ fn AgentTable(rows: Vec<AgentRow>, revoke: ServerAction<RevokeAgent>) -> impl In
                             <td class="num">{report.as_ref().and_then(|r| r.last_push_s).map(|s| format!("{} ago", ago(s))).unwrap_or_else(|| "never".into())}</td>
                             <td class="num" data-field="dropped">{report.as_ref().map(|r| r.dropped_samples.to_string()).unwrap_or_default()}</td>
                             <td class="mono">{a.certificate_not_after.clone().unwrap_or_default()}</td>
+                            <td data-field="sites">
+                                <AgentSites agent=a.id.clone() live=a.revoked_at.is_none() sites=a.sites.clone() free=free.clone() actions />
+                                {report.as_ref().and_then(|r| {
+                                    let revision: String = r.assignment_revision.as_ref()?.chars().take(8).collect();
+                                    let fetched = r.assignment_fetched_s.map(|s| format!(", fetched {} ago", ago(s))).unwrap_or_default();
+                                    Some(view! { <p class="hint mono" data-field="assignment">{format!("polling revision {revision}{fetched}")}</p> })
+                                })}
+                            </td>
                             <td>
                                 {a.revoked_at.is_none().then(|| view! {
-                                    <ActionForm action=revoke attr:class="inline">
+                                    <ActionForm action=actions.revoke attr:class="inline">
                                         <input type="hidden" name="id" value=a.id.clone() />
                                         <button type="submit" class="danger">"Revoke"</button>
                                     </ActionForm>
@@ -165,6 +201,49 @@ fn AgentTable(rows: Vec<AgentRow>, revoke: ServerAction<RevokeAgent>) -> impl In
                 }).collect_view()}
             </tbody>
         </table>
+    }
+}
+
+/// An agent's sites, each with its unassign button, and a form assigning a free one.
+#[component]
+fn AgentSites(
+    agent: String,
+    live: bool,
+    sites: Vec<AgentSite>,
+    free: Vec<AgentSite>,
+    actions: RowActions,
+) -> impl IntoView {
+    let assign_form = (live && !free.is_empty()).then(|| {
+        let agent = agent.clone();
+        view! {
+            <ActionForm action=actions.assign attr:class="inline assign-site">
+                <input type="hidden" name="agent" value=agent />
+                <select name="site" aria-label="Site to assign">
+                    {free.into_iter().map(|s| view! {
+                        <option value=s.id.to_string()>{format!("{} {}", s.code, s.name)}</option>
+                    }).collect_view()}
+                </select>
+                <button type="submit">"Assign"</button>
+            </ActionForm>
+        }
+    });
+    view! {
+        <ul class="agent-sites">
+            {sites.into_iter().map(|s| {
+                let agent = agent.clone();
+                view! {
+                    <li data-site=s.code.clone()>
+                        <span class="mono">{s.code.clone()}</span>" "{s.name.clone()}
+                        <ActionForm action=actions.unassign attr:class="inline">
+                            <input type="hidden" name="agent" value=agent />
+                            <input type="hidden" name="site" value=s.id.to_string() />
+                            <button type="submit" class="link">"Unassign"</button>
+                        </ActionForm>
+                    </li>
+                }
+            }).collect_view()}
+        </ul>
+        {assign_form}
     }
 }
 

@@ -127,7 +127,10 @@ fn issue_error(e: IssueError) -> AgentError {
 }
 
 /// The live agent presenting the connection's certificate.
-async fn caller(api: &AgentApi, cert: ClientCertificate) -> Result<AgentIdentity, AgentError> {
+pub(super) async fn caller(
+    api: &AgentApi,
+    cert: ClientCertificate,
+) -> Result<AgentIdentity, AgentError> {
     let sha = cert.0.ok_or(AgentError::NoCertificate)?;
     match app::db::agents::by_certificate(&api.pool, &sha).await? {
         CertificateOwner::Live(agent) => Ok(agent),

@@ -551,6 +551,7 @@ async fn status_reports_show_on_the_agents_page(pool: PgPool) {
             dropped_samples: 0,
             targets: 12,
             certificate_not_after: Some(issued.response.not_after),
+            ..Default::default()
         })
         .send()
         .await
@@ -724,11 +725,11 @@ async fn the_agent_enrolls_reports_and_renews_with_its_own_code(pool: PgPool) {
     )
     .expect("queue");
     let stats = agent::stats::Stats::default();
+    stats.targets.store(4, std::sync::atomic::Ordering::Relaxed);
     let link = Link::for_identity(&enrolled, std::time::Duration::from_secs(10)).expect("link");
     let report = agent::status::status_report(
         &queue,
         &stats,
-        4,
         link.certificate_not_after(),
         agent::poll::now(),
     );

@@ -2,6 +2,7 @@
 //! (`#[sqlx::test]`), driven over real HTTP. One file per feature stem.
 
 mod agent;
+mod assignment;
 mod audit;
 mod auth;
 mod cli;
