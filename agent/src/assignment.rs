@@ -88,6 +88,7 @@ pub fn target(device: &AssignedDevice, options: &FleetOptions) -> Result<Polled,
             device: reference,
             client,
             interval,
+            facts_interval: options.intervals.slow.max(interval),
         }));
     }
     let snmp = device

@@ -93,7 +93,7 @@ pub fn start_collection(
 /// The sealer, until its senders are gone or `cancel`.
 fn spawn_sealer(
     tasks: &mut JoinSet<()>,
-    rx: mpsc::Receiver<Vec<Sample>>,
+    rx: mpsc::Receiver<poll::Reading>,
     seal_config: SealConfig,
     queue: Arc<Queue>,
     stats: Arc<Stats>,
@@ -123,7 +123,7 @@ pub fn start_assigned_collection(
     cancel: CancellationToken,
 ) -> Collection {
     let mut tasks = JoinSet::new();
-    let (tx, rx) = mpsc::channel::<Vec<Sample>>(1_024);
+    let (tx, rx) = mpsc::channel::<poll::Reading>(1_024);
     let pollers = Pollers::new(
         tx,
         Arc::new(Semaphore::new(max_concurrent_polls.max(1))),

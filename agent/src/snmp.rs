@@ -16,7 +16,6 @@
 mod walk;
 
 use std::collections::BTreeMap;
-use std::future::Future;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
@@ -435,12 +434,8 @@ impl Polled for SnmpTarget {
         self.interval
     }
 
-    fn poll_once(
-        &mut self,
-        ts: UnixMs,
-        stats: &Stats,
-    ) -> impl Future<Output = crate::poll::Reading> + Send {
-        async move { crate::poll::Reading::from(poll(self, ts, stats).await) }
+    async fn poll_once(&mut self, ts: UnixMs, stats: &Stats) -> crate::poll::Reading {
+        crate::poll::Reading::from(poll(self, ts, stats).await)
     }
 }
 

@@ -9,14 +9,13 @@ use std::sync::Arc;
 
 use routeros::session::breaker::BackoffPolicy;
 use telemetry::assignment::{AssignedDevice, Assignment};
-use telemetry::Sample;
 use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::{target, Polled};
 use crate::fleet::FleetOptions;
-use crate::poll::{self, Poller};
+use crate::poll::{self, Poller, Reading};
 use crate::stats::Stats;
 
 /// What changes between two assignments.
@@ -66,7 +65,7 @@ struct Known {
 #[derive(Debug)]
 pub struct Pollers {
     known: BTreeMap<i64, Known>,
-    samples: mpsc::Sender<Vec<Sample>>,
+    samples: mpsc::Sender<Reading>,
     limit: Arc<Semaphore>,
     policy: BackoffPolicy,
     stats: Arc<Stats>,
@@ -77,7 +76,7 @@ impl Pollers {
     /// No pollers yet. They hand their samples to `samples`, poll under `limit`, and all stop
     /// at `cancel`.
     pub fn new(
-        samples: mpsc::Sender<Vec<Sample>>,
+        samples: mpsc::Sender<Reading>,
         limit: Arc<Semaphore>,
         policy: BackoffPolicy,
         stats: Arc<Stats>,

@@ -289,6 +289,8 @@ async fn the_neighbour_table_is_read_on_the_first_poll_and_then_every_300_s() {
     assert!(soon.events.is_empty(), "{:?}", soon.events);
     let later = poller.poll(at(300_000), &stats).await;
     assert_eq!(later.events.len(), first.events.len());
+}
+
 /// The rows of one print, asked directly (what the agent's samples are compared with).
 async fn print(
     fleet: &Fleet,

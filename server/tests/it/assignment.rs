@@ -114,10 +114,8 @@ impl Fixture {
             tenant,
             vie1,
             "vie1-off",
-            &format!(
-                "vendor, enabled) values ($1, $2, $3, 'edge', '10.0.0.2', 'fast', 'mikrotik', \
-                 false)"
-            ),
+            "vendor, enabled) values ($1, $2, $3, 'edge', '10.0.0.2', 'fast', 'mikrotik', \
+             false)",
         )
         .await;
         let r2 = device(pool, tenant, grz1, "grz1-r1", &mikrotik).await;

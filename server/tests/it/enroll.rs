@@ -456,7 +456,10 @@ async fn a_lost_renewal_answer_does_not_lock_the_agent_out(pool: PgPool) {
     let token = f.token_from_page("pop-1").await;
     let third = f.enroll(&ca, &token).await;
     assert_eq!(f.push(&new, &batch_id()).await.0, 401);
-    assert_eq!(f.push(&f.client(&ca, Some(&unused)), &batch_id()).await.0, 401);
+    assert_eq!(
+        f.push(&f.client(&ca, Some(&unused)), &batch_id()).await.0,
+        401
+    );
     assert_eq!(
         f.push(&f.client(&ca, Some(&third)), &batch_id()).await.0,
         200
