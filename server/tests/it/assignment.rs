@@ -38,7 +38,7 @@ async fn site(pool: &PgPool, tenant: i64, code: &str) -> i64 {
 async fn device(pool: &PgPool, tenant: i64, site: i64, name: &str, extra: &str) -> i64 {
     // `extra` is a literal of this file: vendor, profiles and flags.
     sqlx::query_scalar(&format!(
-        "insert into device (tenant_id, site_id, name, role, mgmt_address, polling_profile, {extra})
+        "insert into device (tenant_id, site_id, name, role, mgmt_address, polling_profile, {extra}
          returning id"
     ))
     .bind(tenant)
@@ -275,6 +275,8 @@ async fn an_agent_fetches_the_enabled_devices_of_its_sites_with_their_credential
             "update_credential_profile",
             &[
                 ("id", &profile.to_string()),
+                ("form[name]", "Routers"),
+                ("form[username]", ""),
                 ("form[password]", "New-pw-123456"),
             ],
         )

@@ -745,24 +745,29 @@ async fn the_agent_enrolls_reports_and_renews_with_its_own_code(pool: PgPool) {
         .expect("status");
     assert_eq!(targets, 4);
 
-    // Renewal: a new key and certificate, saved; the old certificate stops working.
+    // Renewal: a new key and certificate, saved; the old certificate works until the new
+    // one is first used, then stops working.
     let renewed = renew(&enrolled, &dir).await.expect("renewed");
     assert_eq!(renewed.agent_id, enrolled.agent_id);
     assert_ne!(renewed.cert_pem, enrolled.cert_pem);
     let loaded = Identity::load(&dir).expect("load").expect("saved");
     assert_eq!(loaded.cert_pem, renewed.cert_pem);
-    let err = agent::status::send_status(&link.client(), &url, &report)
+    let old = link.client();
+    agent::status::send_status(&old, &url, &report)
         .await
-        .expect_err("the old certificate");
-    assert_eq!(
-        err.downcast_ref::<Refused>().map(|r| r.error.as_str()),
-        Some("certificate_replaced")
-    );
+        .expect("the old certificate, before the new one is used");
     link.use_identity(&renewed, std::time::Duration::from_secs(10))
         .expect("swapped");
     agent::status::send_status(&link.client(), &url, &report)
         .await
         .expect("reported with the new certificate");
+    let err = agent::status::send_status(&old, &url, &report)
+        .await
+        .expect_err("the old certificate, after the new one was used");
+    assert_eq!(
+        err.downcast_ref::<Refused>().map(|r| r.error.as_str()),
+        Some("certificate_replaced")
+    );
 
     // Revoked: renewal is refused and the saved identity stays as it was.
     let admin = f.app.signed_in("alice").await;
