@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Browser tests (end2end/) against the release build, in Debian's headless Chromium.
+# Browser tests (end2end/) against the built app (ISPVM_PROFILE, release unless set), in
+# Debian's headless Chromium.
 #
 #   scripts/e2e.sh        # after `cargo leptos build --release` (scripts/test.sh runs it for you)
 #   E2E_ONLY=customers scripts/e2e.sh    # one file, end2end/tests/customers.test.mjs
@@ -19,8 +20,8 @@ log() { printf '[e2e] %s\n' "$*"; }
 die() { printf '[e2e] ERROR: %s\n' "$*" >&2; exit 1; }
 
 # ---------------------------------------------------------------- prerequisites
-bin="$CARGO_TARGET_DIR/release/ispvm"
-[ -x "$bin" ] || die "no release binary at $bin: build it first (cargo leptos build --release)"
+bin="$ISPVM_BIN_DIR/ispvm"
+[ -x "$bin" ] || die "no $ISPVM_PROFILE binary at $bin: build it first (cargo leptos build ${ISPVM_BUILD_FLAGS[*]})"
 site=""
 for dir in "$CARGO_TARGET_DIR/site" "$ISPVM_ROOT/target/site"; do
   if [ -d "$dir/pkg" ]; then site="$dir"; break; fi
@@ -98,11 +99,15 @@ INITIAL_ADMIN_PASSWORD="$admin_password" "$bin" bootstrap >>"$server_log" 2>&1 |
 # A throwaway master key, so that credential profiles can be saved (docs/secrets.md).
 key_file="$work/master.key"
 "$bin" keys generate --out "$key_file" >>"$server_log" 2>&1 || die "ispvm keys generate failed"
-port="$(node -e 'const s = require("net").createServer(); s.listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });')"
+free_port() { node -e 'const s = require("net").createServer(); s.listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });'; }
+port="$(free_port)"
+agent_port="$(free_port)"
 base_url="http://127.0.0.1:$port"
-log "ispvm serve on $base_url (site $site)"
+log "ispvm serve on $base_url (agents on $agent_port, site $site)"
+# The agent listener too, so the Agents page can make enrollment tokens.
 LISTEN_ADDR="127.0.0.1:$port" PUBLIC_BASE_URL="$base_url" SITE_ROOT="$site" LOG_LEVEL=warn \
-  ENCRYPTION_MASTER_KEY_FILE="$key_file" "$bin" serve >>"$server_log" 2>&1 &
+  AGENT_LISTEN="127.0.0.1:$agent_port" ENCRYPTION_MASTER_KEY_FILE="$key_file" "$bin" serve \
+  >>"$server_log" 2>&1 &
 server_pid=$!
 
 log "waiting for $base_url/readyz"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The README's first command, checked end to end: scripts/run.sh against a fresh database of the
 # private PostgreSQL (scripts/pg.sh) on a free port must serve /readyz and store live samples
-# from the simulated demo fleet, pushed by its enrolled agent over mutual TLS, within 120 s. scripts/test.sh runs it
-# after the release build; everything it starts is stopped and the database dropped at the end.
+# from the simulated demo fleet, polled as the server assigns it and pushed by its enrolled agent
+# over mutual TLS, with every router's reachability probe, within 120 s.
+# scripts/test.sh runs it after the build (of ISPVM_PROFILE); everything it starts is stopped and the database dropped at the end.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=scripts/env.sh
@@ -74,8 +75,21 @@ while :; do
   [ $(( $(date +%s) - started - ready )) -lt 120 ] || die "samples from only $devices of $want routers within 120 s"
   sleep 2
 done
+# Every router is also probed for reachability (ICMP echo, or TCP connect without an ICMP socket).
+probed=0
+while :; do
+  probed="$(sql "$cluster_url/$db" "select count(distinct s.device_id) from series s join sample x on x.series_id = s.id where s.metric = 'probe_up'")"
+  [ "$probed" -ge "$want" ] && break
+  [ $(( $(date +%s) - started - ready )) -lt 120 ] || die "reachability probes of only $probed of $want routers within 120 s"
+  sleep 2
+done
 status="$(curl -fsS http://127.0.0.1:9108/status)" || die "the agent's status endpoint did not answer"
-log "samples from all $devices routers; agent status: $status"
+log "samples and reachability probes from all $devices routers; agent status: $status"
+# Polling the server's assignment (every demo site), not a fleet file.
+case "$status" in
+  *'"assignment":{"revision":"'*) ;;
+  *) die "the agent reports no assignment revision: it does not poll the server's assignment" ;;
+esac
 # Pushed by the enrolled agent over mutual TLS, none with a bearer token.
 senders="$(sql "$cluster_url/$db" "select count(*) filter (where agent_id is not null), count(*) filter (where token_id is not null) from ingest_batch")"
 [ "${senders#*|}" = 0 ] && [ "${senders%|*}" -gt 0 ] \

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Sets up and runs ISPVM on this machine: installs the toolchain (once per machine), builds the
-# release, starts a private PostgreSQL when DATABASE_URL is unset, creates the master key
-# .ispvm/master.key when ENCRYPTION_MASTER_KEY_FILE is unset, migrates, creates the first
-# admin (prints its password once; or set INITIAL_ADMIN_PASSWORD), loads the demo ISP into an
-# empty database, starts the simulated demo fleet (`ispvm-sim`) and an edge agent
+# release (ISPVM_PROFILE=dev: the unoptimised build), starts a private PostgreSQL when
+# DATABASE_URL is unset, creates the master key .ispvm/master.key when
+# ENCRYPTION_MASTER_KEY_FILE is unset, migrates, creates the first admin (prints its password
+# once; or set INITIAL_ADMIN_PASSWORD), loads the demo ISP into an empty database, starts the simulated demo fleet (`ispvm-sim`) and an edge agent
 # (`ispvm-agent`) polling it and pushing to the server (NO_DEMO=1 skips all three), and serves on
 # http://127.0.0.1:3000 (LISTEN_ADDR / PUBLIC_BASE_URL to change). The demo agent enrolls once
 # with a one-time token and pushes over mutual TLS to the agent listener, AGENT_LISTEN
@@ -17,12 +17,12 @@ log() { printf '[run] %s\n' "$*"; }
 log "toolchain"
 "$here/setup.sh"
 
-log "building the release (cargo leptos build --release)"
+log "building ($ISPVM_PROFILE profile: cargo leptos build ${ISPVM_BUILD_FLAGS[*]})"
 cd "$ISPVM_ROOT"
-SQLX_OFFLINE=true cargo leptos build --release
+SQLX_OFFLINE=true cargo leptos build "${ISPVM_BUILD_FLAGS[@]}"
 if [ -z "${NO_DEMO:-}" ]; then
-  log "building the simulator and the agent (release)"
-  cargo build --release --locked -p routeros --bin ispvm-sim -p agent --bin ispvm-agent
+  log "building the simulator and the agent ($ISPVM_PROFILE)"
+  cargo build "${ISPVM_BUILD_FLAGS[@]}" --locked -p routeros --bin ispvm-sim -p agent --bin ispvm-agent
 fi
 
 if [ -z "${DATABASE_URL:-}" ] && [ -z "${DATABASE_URL_FILE:-}" ]; then
@@ -32,7 +32,7 @@ if [ -z "${DATABASE_URL:-}" ] && [ -z "${DATABASE_URL_FILE:-}" ]; then
 fi
 # cargo-leptos writes the site relative to the project, not CARGO_TARGET_DIR.
 export SITE_ROOT="${SITE_ROOT:-$ISPVM_ROOT/target/site}"
-bin="$CARGO_TARGET_DIR/release/ispvm"
+bin="$ISPVM_BIN_DIR/ispvm"
 if [ -z "${ENCRYPTION_MASTER_KEY_FILE:-}" ]; then
   # Created once and kept: it is the only key that opens the credentials saved with it.
   key="$ISPVM_ROOT/.ispvm/master.key"
@@ -73,7 +73,7 @@ if [ -z "${NO_DEMO:-}" ]; then
   trap 'exit 143' TERM
   log "simulated fleet (log: $demo/sim.log)"
   rm -rf "$demo/certs" "$demo/sim.ready"   # new certificates at every start
-  "$CARGO_TARGET_DIR/release/ispvm-sim" --topology server/demo/isp.toml --cert-dir "$demo/certs" \
+  "$ISPVM_BIN_DIR/ispvm-sim" --topology server/demo/isp.toml --cert-dir "$demo/certs" \
     --ready-file "$demo/sim.ready" > "$demo/sim.log" 2>&1 &
   pids+=("$!")
   # The agent pins the API-SSL routers' certificates: the ready file comes after them.
@@ -100,13 +100,17 @@ if [ -z "${NO_DEMO:-}" ]; then
   if [ ! -f "$agent_dir/identity/identity.json" ]; then
     log "enrolling the demo agent (identity kept in $agent_dir/identity)"
     ISPVM_AGENT_ENROLL_TOKEN="$("$bin" agent enroll-token --tenant default --name demo-agent)" \
-      "$CARGO_TARGET_DIR/release/ispvm-agent" enroll --server-url "$agent_url" \
+      "$ISPVM_BIN_DIR/ispvm-agent" enroll --server-url "$agent_url" \
       --identity-dir "$agent_dir/identity"
   fi
+  # It polls what the server assigns it, like a POP agent: every demo site (their devices and
+  # the demo credential profile), set again at each start.
+  log "assigning every demo site to the demo agent"
+  "$bin" agent assign --tenant default --agent demo-agent --all-sites
   log "edge agent (log: $demo/agent.log; status: http://127.0.0.1:9108/status)"
-  "$CARGO_TARGET_DIR/release/ispvm-agent" --server-url "$agent_url" \
+  "$ISPVM_BIN_DIR/ispvm-agent" --server-url "$agent_url" \
     --identity-dir "$agent_dir/identity" --name demo-agent \
-    --fleet server/demo/isp.toml --buffer-dir "$agent_dir/buffer" --tls-pin-dir "$demo/certs" \
+    --buffer-dir "$agent_dir/buffer" --tls-pin-dir "$demo/certs" \
     > "$demo/agent.log" 2>&1 &
   pids+=("$!")
   wait "$server_pid"

@@ -5,7 +5,7 @@
 #   scripts/setup.sh                 # everything, incl. headless Chromium for browser tests
 #   SKIP_BROWSER=1 scripts/setup.sh  # no Chromium
 #
-# Machine-level tools (cargo-leptos takes 20-30 min to build on 2 cores) go to $ISPVM_TOOLS
+# Machine-level tools (cargo-leptos takes ~10 min to build on 2 cores, unoptimised) go to $ISPVM_TOOLS
 # (default ~/.cache/ispvm/tools) so that every later checkout and CI run skips them.
 # Never `rustup target add` here: it hangs without internet. The wasm32 std is built from
 # Debian's rust-web-src with -Zbuild-std instead (see rust-toolchain.toml and Cargo.toml).
@@ -55,16 +55,21 @@ fi
 mkdir -p "$ISPVM_TOOLS/bin"
 # Debian's cargo (1.96) builds the tools: cargo-leptos 0.3.11's lockfile needs rustc >= 1.96.
 dcargo() { env RUSTC="$DEB_RUSTC" CARGO_TARGET_DIR="$ISPVM_CACHE/tool-build" "$DEB_CARGO" "$@"; }
+# cargo-leptos and sqlx-cli only orchestrate (cargo, wasm-bindgen, wasm-opt, SQL): built
+# unoptimised and without debug info they take well under half the time of a release build
+# and run no slower where it shows. wasm-bindgen-cli, which rewrites the wasm, stays optimised.
+dcargo_debug() {
+  env CARGO_PROFILE_DEV_OPT_LEVEL=0 CARGO_PROFILE_DEV_DEBUG=0 CARGO_PROFILE_DEV_INCREMENTAL=false \
+    RUSTC="$DEB_RUSTC" CARGO_TARGET_DIR="$ISPVM_CACHE/tool-build" "$DEB_CARGO" install --debug "$@"
+}
 
 # ---------------------------------------------------------------- cargo-leptos
 if [ "$("$ISPVM_TOOLS/bin/cargo-leptos" --version 2>/dev/null || true)" = "cargo-leptos $CARGO_LEPTOS_VERSION" ]; then
   log "cargo-leptos $CARGO_LEPTOS_VERSION already installed"
 else
-  log "cargo install cargo-leptos $CARGO_LEPTOS_VERSION (no_downloads; 20-30 min on 2 cores)"
-  # LTO off / 16 CGUs: the crate's own profile roughly doubles build time for no gain here.
-  CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
-    dcargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked \
-      --features no_downloads --root "$ISPVM_TOOLS" || die "cargo-leptos install failed"
+  log "cargo install cargo-leptos $CARGO_LEPTOS_VERSION (no_downloads, unoptimised)"
+  dcargo_debug cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked \
+    --features no_downloads --root "$ISPVM_TOOLS" || die "cargo-leptos install failed"
 fi
 
 # ---------------------------------------------------------------- wasm-bindgen CLI
@@ -91,8 +96,8 @@ fi
 if [ "$("$ISPVM_TOOLS/bin/sqlx" --version 2>/dev/null || true)" = "sqlx-cli $SQLX_CLI_VERSION" ]; then
   log "sqlx-cli $SQLX_CLI_VERSION already installed"
 else
-  log "cargo install sqlx-cli $SQLX_CLI_VERSION (postgres, rustls)"
-  dcargo install sqlx-cli --version "$SQLX_CLI_VERSION" --locked --no-default-features \
+  log "cargo install sqlx-cli $SQLX_CLI_VERSION (postgres, rustls, unoptimised)"
+  dcargo_debug sqlx-cli --version "$SQLX_CLI_VERSION" --locked --no-default-features \
     --features postgres,rustls --root "$ISPVM_TOOLS" || die "sqlx-cli install failed"
 fi
 

@@ -2,7 +2,7 @@
 # Sets up and runs every test CI runs: formatting, clippy (native and wasm), the sqlx offline
 # data check, the wasm dependency wall, unit and integration tests (nextest, real PostgreSQL),
 # the README's run command with its demo fleet and agent (scripts/run-smoke.sh), and browser
-# tests in headless Chromium against the release build.
+# tests in headless Chromium against the app built with the dev profile.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=scripts/env.sh
@@ -64,8 +64,11 @@ step "RouterOS interop: librouteros (PyPI) against the simulator"
 step "unit and integration tests (nextest)"
 cargo nextest run --locked --no-fail-fast
 
-step "release build (cargo leptos build --release)"
-cargo leptos build --release
+# The run command and the browser tests use the unoptimised build: its native part is the one
+# the tests above compiled, where a release build would compile everything again (~30 min cold).
+export ISPVM_PROFILE=dev
+step "app build (cargo leptos build, dev profile)"
+cargo leptos build
 
 step "the README's run command: demo fleet + agent → live samples (scripts/run-smoke.sh)"
 "$here/run-smoke.sh"

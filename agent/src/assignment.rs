@@ -13,11 +13,17 @@
 //! Samples name devices by inventory id (`DeviceRef::Id`). A device the agent cannot poll (the
 //! server listed a problem, or a setting is unusable) is skipped and logged as a warning, once
 //! per revision; it is not written as down, since nothing says the device is.
+//!
+//! Every assigned device with an IP address also gets a reachability probe at the fast
+//! interval ([`reachability`]): ICMP echo to its management address (loss, RTT and jitter), or,
+//! where the agent may open no ICMP socket, a TCP connect to a RouterOS device's API port. It
+//! runs even when the device cannot be polled (a missing login does not make it unreachable).
 
 pub mod apply;
 pub mod cache;
 pub mod fetch;
 
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -31,6 +37,7 @@ use tokio_util::sync::CancellationToken;
 use crate::fleet::{pin_dir_or_web_pki, FleetOptions};
 use crate::link::Link;
 use crate::poll::Target;
+use crate::probe::{Check, Probe};
 use crate::snmp::{SnmpTarget, SNMP_PORT};
 use crate::stats::{AssignmentSeen, Stats};
 use apply::Pollers;
@@ -130,6 +137,27 @@ pub fn target(device: &AssignedDevice, options: &FleetOptions) -> Result<Polled,
         interval,
         timeout: Duration::from_secs(2),
     }))
+}
+
+/// The reachability probe of `device`, every fast interval: ICMP echo to its management address
+/// when `icmp` (the agent can open an ICMP socket), else a TCP connect to a RouterOS device's
+/// API port; none for an SNMP device without ICMP (UDP has no connect to time) or an address
+/// that is not an IP address.
+pub fn reachability(device: &AssignedDevice, icmp: bool, options: &FleetOptions) -> Option<Probe> {
+    let ip: IpAddr = device.address.parse().ok()?;
+    let check = if icmp {
+        Check::Icmp(ip)
+    } else if device.vendor == "mikrotik" {
+        Check::Tcp(SocketAddr::new(ip, device.api_port).to_string())
+    } else {
+        return None;
+    };
+    Some(Probe {
+        device: DeviceRef::Id(device.id),
+        check,
+        interval: options.intervals.fast,
+        timeout: Duration::from_secs(2),
+    })
 }
 
 /// Polls what the server assigns until `cancel`: the cached assignment at once if there is

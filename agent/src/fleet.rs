@@ -171,17 +171,21 @@ impl FleetOptions {
 pub fn load(path: &Path, options: &FleetOptions) -> anyhow::Result<Fleet> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let in_file = || format!("fleet file {}", path.display());
+    parse(&text, options).with_context(|| format!("fleet file {}", path.display()))
+}
+
+/// A fleet file's routers, SNMP devices and probes.
+pub fn parse(text: &str, options: &FleetOptions) -> anyhow::Result<Fleet> {
+    let file: FleetFile = toml::from_str(text).context("parsing")?;
     Ok(Fleet {
-        targets: parse(&text, options).with_context(in_file)?,
-        snmp: parse_snmp(&text, options).with_context(in_file)?,
-        probes: parse_probes(&text, options).with_context(in_file)?,
+        targets: routers(&file, options)?,
+        probes: probes(&file, options)?,
+        snmp: snmp(file, options)?,
     })
 }
 
 /// The `[[probe]]` entries.
-pub fn parse_probes(text: &str, options: &FleetOptions) -> anyhow::Result<Vec<Probe>> {
-    let file: FleetFile = toml::from_str(text).context("parsing")?;
+fn probes(file: &FleetFile, options: &FleetOptions) -> anyhow::Result<Vec<Probe>> {
     let ids: std::collections::HashMap<&str, i64> = file
         .devices
         .iter()
@@ -211,14 +215,15 @@ pub fn parse_probes(text: &str, options: &FleetOptions) -> anyhow::Result<Vec<Pr
         .collect()
 }
 
-pub fn parse(text: &str, options: &FleetOptions) -> anyhow::Result<Vec<Target>> {
-    let file: FleetFile = toml::from_str(text).context("parsing")?;
+/// The RouterOS devices.
+fn routers(file: &FleetFile, options: &FleetOptions) -> anyhow::Result<Vec<Target>> {
     let routers: Vec<&Device> = file.devices.iter().filter(|d| d.is_mikrotik()).collect();
     if routers.is_empty() {
         return Ok(Vec::new());
     }
     let credential = file
         .credential
+        .as_ref()
         .context("no [credential] with the routers' API username and password")?;
     let password = match (
         &options.router_password,
@@ -264,8 +269,7 @@ pub fn parse(text: &str, options: &FleetOptions) -> anyhow::Result<Vec<Target>> 
 }
 
 /// The devices of other vendors that have a `[device.snmp]` table (the others are skipped).
-pub fn parse_snmp(text: &str, options: &FleetOptions) -> anyhow::Result<Vec<SnmpTarget>> {
-    let file: FleetFile = toml::from_str(text).context("parsing")?;
+fn snmp(file: FleetFile, options: &FleetOptions) -> anyhow::Result<Vec<SnmpTarget>> {
     file.devices
         .into_iter()
         .filter(|d| !d.is_mikrotik())
@@ -339,7 +343,7 @@ mod tests {
     #[test]
     fn the_demo_fleet_file_works_as_it_is() {
         let text = include_str!("../../server/demo/isp.toml");
-        let targets = parse(text, &options()).expect("parses");
+        let targets = parse(text, &options()).expect("parses").targets;
         assert!(targets.len() >= 10, "{}", targets.len());
         let edge = targets
             .iter()
@@ -384,8 +388,9 @@ mod tests {
             address = "10.0.0.11"
         "#;
         // No MikroTik device, so no [credential] is needed.
-        assert!(parse(text, &options()).expect("parses").is_empty());
-        let snmp = parse_snmp(text, &options()).expect("parses");
+        let fleet = parse(text, &options()).expect("parses");
+        assert!(fleet.targets.is_empty());
+        let snmp = fleet.snmp;
         assert_eq!(snmp.len(), 2, "the device without [device.snmp] is skipped");
         assert_eq!(snmp[0].device, DeviceRef::Id(40));
         assert_eq!(
@@ -403,13 +408,12 @@ mod tests {
             }
         ));
         let typo = text.replace("community = ", "comunity = ");
-        assert!(format!(
-            "{:#}",
-            parse_snmp(&typo, &options()).expect_err("unknown field")
-        )
-        .contains("comunity"));
+        assert!(
+            format!("{:#}", parse(&typo, &options()).expect_err("unknown field"))
+                .contains("comunity")
+        );
         let no_user = text.replace("user = \"ispvm\"", "");
-        let err = parse_snmp(&no_user, &options()).expect_err("v3 without a user");
+        let err = parse(&no_user, &options()).expect_err("v3 without a user");
         assert!(
             format!("{err:#}").contains("device olt-1: [device.snmp]: v3 needs a user"),
             "{err:#}"
@@ -434,7 +438,7 @@ mod tests {
             vendor = "cisco"
             address = "10.0.0.2"
         "#;
-        let targets = parse(text, &options()).expect("parses");
+        let targets = parse(text, &options()).expect("parses").targets;
         assert_eq!(targets.len(), 1);
         assert_eq!(targets[0].device, DeviceRef::Id(17));
         assert_eq!(targets[0].client.port, 8729);
@@ -447,7 +451,7 @@ mod tests {
             "{text}\n[[probe]]\ndevice = \"a\"\nkind = \"tcp\"\ntarget = \"10.0.0.1:8291\"\n\
              [[probe]]\ndevice = \"cpe-9\"\nkind = \"icmp\"\ntarget = \"10.9.0.1\"\ninterval = \"30s\"\n"
         );
-        let parsed = parse_probes(&probes, &options()).expect("probes parse");
+        let parsed = parse(&probes, &options()).expect("probes parse").probes;
         assert_eq!(parsed.len(), 2);
         assert_eq!(
             parsed[0].device,
@@ -463,7 +467,7 @@ mod tests {
         assert_eq!(parsed[1].interval, Duration::from_secs(30));
         assert_eq!(parsed[1].timeout, Duration::from_secs(2));
         let wrong = probes.replace("10.9.0.1", "cpe-9.example");
-        let err = parse_probes(&wrong, &options()).expect_err("not an IP");
+        let err = parse(&wrong, &options()).expect_err("not an IP");
         assert!(
             format!("{err:#}").contains("probe 2 (icmp cpe-9.example)"),
             "{err:#}"

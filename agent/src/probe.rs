@@ -149,6 +149,11 @@ impl Prober {
         Ok(Self { http, icmp })
     }
 
+    /// Whether ICMP probes can run (an ICMP socket could be opened).
+    pub fn icmp_available(&self) -> bool {
+        self.icmp.is_ok()
+    }
+
     /// Runs `probe` once; its samples are stamped `ts`.
     pub async fn run(&self, probe: &Probe, ts: UnixMs) -> Vec<Sample> {
         let mut out = Out::new(probe.device.clone(), ts);

@@ -113,9 +113,11 @@ fn spawn_sealer(
 
 /// The collecting half of an agent fed by the server: the assignment loop, which starts and
 /// stops pollers as assignments come, and the sealer.
+#[allow(clippy::too_many_arguments)] // the stages' settings, each used once here
 pub fn start_assigned_collection(
     from: FromServer,
     link: Arc<crate::link::Link>,
+    prober: Arc<Prober>,
     max_concurrent_polls: usize,
     seal_config: SealConfig,
     queue: Arc<Queue>,
@@ -128,6 +130,7 @@ pub fn start_assigned_collection(
         tx,
         Arc::new(Semaphore::new(max_concurrent_polls.max(1))),
         BackoffPolicy::default(),
+        prober,
         stats.clone(),
         cancel.clone(),
     );
@@ -175,13 +178,14 @@ pub async fn run(
     // The caps of a buffer left by an earlier run (the age cap above all: it may have been
     // off for days) apply before anything is sent.
     queue.apply_caps(&stats);
+    let prober = Arc::new(Prober::new()?);
     let mut collection = match fleet {
         FleetSource::File(fleet) => {
             let targets = (fleet.targets.len() + fleet.snmp.len() + fleet.probes.len()) as u64;
             Stats::add(&stats.targets, targets);
             start_collection(
                 fleet,
-                Arc::new(Prober::new()?),
+                prober,
                 BackoffPolicy::default(),
                 max_concurrent_polls,
                 seal_config,
@@ -197,6 +201,7 @@ pub async fn run(
             start_assigned_collection(
                 from,
                 push.link.clone(),
+                prober,
                 max_concurrent_polls,
                 seal_config,
                 queue.clone(),

@@ -139,6 +139,12 @@ impl MasterKey {
     }
 }
 
+/// The SHA-256 of a bearer secret (an ingest token, an enrollment token), as stored: a random
+/// 32-byte secret needs no salt or slow hash, and the digest is looked up by equality.
+pub fn token_digest(secret: &str) -> [u8; 32] {
+    Sha256::digest(secret.as_bytes()).into()
+}
+
 /// What the `encryption_key_check` row seals: opening it proves that a key is the one the
 /// database's secrets were sealed with, before anything is read or written with it.
 pub const KEY_CHECK_PLAINTEXT: &[u8] = b"ispvm encryption key check";

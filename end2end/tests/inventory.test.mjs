@@ -12,8 +12,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
 import {
-  TEST_TIMEOUT, launchBrowser, openPage, signInAsAdmin, submitInMode, uniqueName, waitForHydration,
-  waitForMatch, withPage,
+  TEST_TIMEOUT, createSite, launchBrowser, openPage, signInAsAdmin, submitInMode, uniqueName,
+  waitForHydration, waitForMatch, withPage,
 } from './support.mjs';
 
 let browser;
@@ -24,19 +24,7 @@ after(async () => {
   await browser?.close();
 });
 
-const SITE_PAGE = /^\/inventory\/sites\/(\d+)$/;
 const DEVICE_PAGE = /^\/inventory\/devices\/(\d+)$/;
-
-async function createSite(page, js, name, code) {
-  await openPage(page, js, '/inventory/sites', '#create-site-form');
-  await page.locator('#new-site-name').fill(name);
-  await page.locator('#new-site-code').fill(code);
-  await page.locator('#new-site-timezone').fill('Europe/Vienna');
-  await submitInMode(page, js, '#create-site-form');
-  const [, id] = await waitForMatch(page, SITE_PAGE);
-  await page.locator('#site-code', { hasText: code.toUpperCase() }).waitFor();
-  return id;
-}
 
 async function createDevice(page, js, site, { name, role, address }) {
   await openPage(page, js, `/inventory/devices?site=${site}`, '#create-device-form');

@@ -211,3 +211,15 @@ export async function waitForMatch(page, re) {
   await page.waitForURL((url) => re.test(url.pathname));
   return re.exec(here(page).pathname);
 }
+
+/** Creates a site through "Add a site" (in the mode's way); returns its id. */
+export async function createSite(page, js, name, code) {
+  await openPage(page, js, '/inventory/sites', '#create-site-form');
+  await page.locator('#new-site-name').fill(name);
+  await page.locator('#new-site-code').fill(code);
+  await page.locator('#new-site-timezone').fill('Europe/Vienna');
+  await submitInMode(page, js, '#create-site-form');
+  const [, id] = await waitForMatch(page, /^\/inventory\/sites\/(\d+)$/);
+  await page.locator('#site-code', { hasText: code.toUpperCase() }).waitFor();
+  return id;
+}

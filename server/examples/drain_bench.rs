@@ -56,6 +56,7 @@ fn targets(fleet: &Fleet, topology: &Topology) -> anyhow::Result<Vec<Target>> {
     let options = agent::fleet::FleetOptions::defaults();
     let credential = topology.credential.as_ref().context("demo credential")?;
     agent::fleet::parse(DEMO, &options)?
+        .targets
         .into_iter()
         .map(|t| {
             let router = fleet.router(&t.name).context("demo router in the fleet")?;

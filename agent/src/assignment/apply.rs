@@ -2,7 +2,8 @@
 //! stop and which to start; [`Pollers::apply`] does it: a removed or changed device's poller is
 //! cancelled (its session closes with it), a new or changed one is started on the shared
 //! sample channel and concurrency limit, and an unchanged one keeps its session and its memory
-//! of vanished BGP and OSPF series.
+//! of vanished BGP and OSPF series. Each device's reachability probe runs in its poller's task
+//! (and alone for a device that cannot be polled), so it starts and stops with it.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -13,9 +14,10 @@ use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use super::{target, Polled};
+use super::{reachability, target, Polled};
 use crate::fleet::FleetOptions;
 use crate::poll::{self, Poller, Reading};
+use crate::probe::{self, Probe, Prober};
 use crate::stats::Stats;
 
 /// What changes between two assignments.
@@ -57,8 +59,11 @@ pub struct Applied {
 #[derive(Debug)]
 struct Known {
     device: AssignedDevice,
-    /// `None`: skipped (it cannot be polled as described).
-    running: Option<(CancellationToken, JoinHandle<()>)>,
+    /// False: skipped (it cannot be polled as described).
+    polled: bool,
+    probed: bool,
+    /// The task of its poller and probe, when either runs.
+    task: Option<(CancellationToken, JoinHandle<()>)>,
 }
 
 /// The running pollers, and what they need to start more.
@@ -68,17 +73,19 @@ pub struct Pollers {
     samples: mpsc::Sender<Reading>,
     limit: Arc<Semaphore>,
     policy: BackoffPolicy,
+    prober: Arc<Prober>,
     stats: Arc<Stats>,
     cancel: CancellationToken,
 }
 
 impl Pollers {
-    /// No pollers yet. They hand their samples to `samples`, poll under `limit`, and all stop
-    /// at `cancel`.
+    /// No pollers yet. They hand their samples to `samples`, poll under `limit`, probe with
+    /// `prober`, and all stop at `cancel`.
     pub fn new(
         samples: mpsc::Sender<Reading>,
         limit: Arc<Semaphore>,
         policy: BackoffPolicy,
+        prober: Arc<Prober>,
         stats: Arc<Stats>,
         cancel: CancellationToken,
     ) -> Self {
@@ -87,6 +94,7 @@ impl Pollers {
             samples,
             limit,
             policy,
+            prober,
             stats,
             cancel,
         }
@@ -94,9 +102,18 @@ impl Pollers {
 
     /// The ids of the devices being polled.
     pub fn running(&self) -> Vec<i64> {
+        self.ids(|k| k.polled)
+    }
+
+    /// The ids of the devices being probed.
+    pub fn probed(&self) -> Vec<i64> {
+        self.ids(|k| k.probed)
+    }
+
+    fn ids(&self, which: impl Fn(&Known) -> bool) -> Vec<i64> {
         self.known
             .iter()
-            .filter(|(_, k)| k.running.is_some())
+            .filter(|(_, k)| which(k))
             .map(|(id, _)| *id)
             .collect()
     }
@@ -112,7 +129,7 @@ impl Pollers {
         let mut applied = Applied::default();
         for id in stop {
             if let Some(Known {
-                running: Some((cancel, task)),
+                task: Some((cancel, task)),
                 ..
             }) = self.known.remove(&id)
             {
@@ -120,47 +137,68 @@ impl Pollers {
                 applied.stopped.push((id, task));
             }
         }
+        let icmp = self.prober.icmp_available();
         for device in start {
             let id = device.id;
-            let running = match target(&device, options) {
+            let polled = match target(&device, options) {
                 Ok(polled) => {
                     applied.started.push(id);
-                    Some(self.spawn(polled))
+                    Some(polled)
                 }
                 Err(reason) => {
                     applied.skipped.push((id, reason));
                     None
                 }
             };
-            self.known.insert(id, Known { device, running });
+            let probe = reachability(&device, icmp, options);
+            let known = Known {
+                polled: polled.is_some(),
+                probed: probe.is_some(),
+                task: (polled.is_some() || probe.is_some()).then(|| self.spawn(polled, probe)),
+                device,
+            };
+            self.known.insert(id, known);
         }
-        self.stats.targets.store(
-            self.running().len() as u64,
-            std::sync::atomic::Ordering::Relaxed,
-        );
+        let targets = self.running().len() + self.probed().len();
+        self.stats
+            .targets
+            .store(targets as u64, std::sync::atomic::Ordering::Relaxed);
         applied
     }
 
-    fn spawn(&self, polled: Polled) -> (CancellationToken, JoinHandle<()>) {
+    /// One task for a device's poller and probe (either may be absent).
+    fn spawn(
+        &self,
+        polled: Option<Polled>,
+        probe: Option<Probe>,
+    ) -> (CancellationToken, JoinHandle<()>) {
         let cancel = self.cancel.child_token();
         let (limit, samples, stats) =
             (self.limit.clone(), self.samples.clone(), self.stats.clone());
-        let task = match polled {
-            Polled::Router(target) => tokio::spawn(poll::run_every(
-                Poller::new(target, self.policy),
-                limit,
-                samples,
-                stats,
-                cancel.clone(),
-            )),
-            Polled::Snmp(target) => tokio::spawn(poll::run_every(
-                target,
-                limit,
-                samples,
-                stats,
-                cancel.clone(),
-            )),
-        };
+        let (prober, probe_samples, probe_cancel) =
+            (self.prober.clone(), self.samples.clone(), cancel.clone());
+        let policy = self.policy;
+        let poll_cancel = cancel.clone();
+        let task = tokio::spawn(async move {
+            let poll = async move {
+                match polled {
+                    Some(Polled::Router(target)) => {
+                        let poller = Poller::new(target, policy);
+                        poll::run_every(poller, limit, samples, stats, poll_cancel).await;
+                    }
+                    Some(Polled::Snmp(target)) => {
+                        poll::run_every(target, limit, samples, stats, poll_cancel).await;
+                    }
+                    None => {}
+                }
+            };
+            let probe = async move {
+                if let Some(probe) = probe {
+                    probe::run_probe(prober, probe, probe_samples, probe_cancel).await;
+                }
+            };
+            tokio::join!(poll, probe);
+        });
         (cancel, task)
     }
 }
@@ -248,14 +286,18 @@ mod tests {
         let (tx, mut rx) = mpsc::channel(16);
         let stats = Arc::new(Stats::default());
         let cancel = CancellationToken::new();
+        let prober = Arc::new(Prober::new().expect("prober"));
+        let icmp = prober.icmp_available();
         let mut pollers = Pollers::new(
             tx,
             Arc::new(Semaphore::new(4)),
             BackoffPolicy::default(),
+            prober,
             stats.clone(),
             cancel.clone(),
         );
-        // Slow polling (300 s): nothing is polled during the test, only started and stopped.
+        // Slow polling (300 s), probes every 10 s: hardly anything runs during the test; the
+        // pollers and probes are only started and stopped.
         let options = FleetOptions::defaults();
         let mut no_login = router(5, "10.0.0.5");
         no_login.routeros = None;
@@ -288,7 +330,14 @@ mod tests {
             "the server's problem is the reason"
         );
         assert_eq!(pollers.running(), vec![1, 2, 6]);
-        assert_eq!(Stats::get(&stats.targets), 3);
+        // Without ICMP the SNMP device has no reachability probe (TCP needs a port to connect).
+        let probed = if icmp {
+            vec![1, 2, 5, 6]
+        } else {
+            vec![1, 2, 5]
+        };
+        assert_eq!(pollers.probed(), probed, "unpolled 5 is still probed");
+        assert_eq!(Stats::get(&stats.targets), 3 + probed.len() as u64);
 
         let second = pollers.apply(
             &assignment(
@@ -315,7 +364,13 @@ mod tests {
                 .expect("it ended cleanly");
         }
         assert_eq!(pollers.running(), vec![2, 3, 6]);
-        assert_eq!(Stats::get(&stats.targets), 3);
+        let probed = if icmp {
+            vec![2, 3, 5, 6]
+        } else {
+            vec![2, 3, 5]
+        };
+        assert_eq!(pollers.probed(), probed);
+        assert_eq!(Stats::get(&stats.targets), 3 + probed.len() as u64);
 
         // Stopping the agent ends every poller; then the channel closes.
         cancel.cancel();
@@ -326,5 +381,91 @@ mod tests {
         })
         .await;
         assert!(closed.is_ok(), "the pollers let go of the channel");
+    }
+
+    #[tokio::test]
+    async fn a_device_that_cannot_be_polled_is_still_probed_for_reachability() {
+        // The device's API port: a listener that accepts, so the TCP probe (agents without an
+        // ICMP socket) is up; with ICMP the echo goes to 127.0.0.1.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let accept = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                drop(stream);
+            }
+        });
+        let (tx, mut rx) = mpsc::channel(16);
+        let cancel = CancellationToken::new();
+        let mut pollers = Pollers::new(
+            tx,
+            Arc::new(Semaphore::new(4)),
+            BackoffPolicy::default(),
+            Arc::new(Prober::new().expect("prober")),
+            Arc::new(Stats::default()),
+            cancel.clone(),
+        );
+        let mut options = FleetOptions::defaults();
+        options.intervals.fast = Duration::from_millis(200);
+        let mut device = router(9, "127.0.0.1");
+        device.api_port = port;
+        device.routeros = None;
+        let applied = pollers.apply(&assignment("a", vec![device]), &options);
+        assert_eq!(applied.skipped.len(), 1, "no login: not polled");
+        assert_eq!(pollers.probed(), vec![9]);
+
+        let reading = tokio::time::timeout(Duration::from_secs(10), rx.recv())
+            .await
+            .expect("a probe reading within 10 s")
+            .expect("the channel is open");
+        let up = reading
+            .samples
+            .iter()
+            .find(|s| s.metric == "probe_up")
+            .expect("probe_up");
+        assert_eq!(up.device, telemetry::DeviceRef::Id(9));
+        assert_eq!(up.value, telemetry::Value::State("up".into()), "{up:?}");
+        let instance = up.instance.as_deref().unwrap_or_default();
+        assert!(
+            instance == "icmp:127.0.0.1" || instance == format!("tcp:127.0.0.1:{port}"),
+            "{instance}"
+        );
+
+        // Unassigned: the probe stops with the device.
+        let gone = pollers.apply(&assignment("b", Vec::new()), &options);
+        for (_, task) in gone.stopped {
+            tokio::time::timeout(Duration::from_secs(5), task)
+                .await
+                .expect("the probe ends")
+                .expect("cleanly");
+        }
+        assert!(pollers.probed().is_empty());
+        cancel.cancel();
+        accept.abort();
+    }
+
+    #[test]
+    fn the_reachability_probe_is_icmp_or_a_connect_to_the_api_port() {
+        let options = FleetOptions::defaults();
+        let r = router(3, "10.0.0.3");
+        let icmp = reachability(&r, true, &options).expect("a probe");
+        assert_eq!(icmp.check, crate::probe::Check::Icmp([10, 0, 0, 3].into()));
+        assert_eq!(icmp.device, telemetry::DeviceRef::Id(3));
+        assert_eq!(icmp.interval, Duration::from_secs(10), "the fast interval");
+        let tcp = reachability(&r, false, &options).expect("a probe");
+        assert_eq!(tcp.check, crate::probe::Check::Tcp("10.0.0.3:8728".into()));
+        let mut snmp = router(4, "10.0.0.4");
+        snmp.vendor = "generic_snmp".into();
+        assert!(reachability(&snmp, true, &options).is_some());
+        assert!(
+            reachability(&snmp, false, &options).is_none(),
+            "UDP has no connect"
+        );
+        let named = router(5, "core-1.pop.example");
+        assert!(
+            reachability(&named, true, &options).is_none(),
+            "not an IP address"
+        );
     }
 }

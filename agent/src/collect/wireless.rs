@@ -1,22 +1,19 @@
-//! Wireless clients from the registration tables of the three radio stacks RouterOS has, onto
-//! one set of series (instance = the client's MAC in upper case): `wireless_clients`, and per
+//! Wireless clients from the registration tables of the radio stacks RouterOS has, onto one
+//! set of series (instance = the client's MAC in upper case): `wireless_clients`, and per
 //! client signal, CCQ (legacy only) and rates, labelled with its interface and SSID.
 //!
-//! - `/interface/wireless/registration-table`: the legacy `wireless` package (v6, and v7 on
-//!   older radios), interfaces of type `wlan`. Parsed here.
-//! - `/interface/wifi/registration-table`: the `wifi` package of RouterOS 7.13+ (`wifi-qcom`,
-//!   `wifi-qcom-ac`), interfaces of type `wifi`; a wifi CAPsMAN manager lists its CAPs'
-//!   clients here too. `wireless/wifi.rs`.
-//! - `/caps-man/registration-table`: the legacy CAPsMAN manager, whose managed radios are
-//!   interfaces of type `cap`. `wireless/capsman.rs`.
+//! | Table | Stack | Interface type | Signal field |
+//! |---|---|---|---|
+//! | `/interface/wireless/registration-table` | the legacy `wireless` package (v6, and v7 on older radios) | `wlan` | `signal-strength` (`-62@6Mbps`), plus `tx-ccq` |
+//! | `/interface/wifiwave2/registration-table` | the `wifiwave2` package (7.1–7.12, ax radios) | `wifiwave2` | `signal` (`-61`) |
+//! | `/interface/wifi/registration-table` | the `wifi` package of 7.13+ (`wifi-qcom`, `wifi-qcom-ac`), a wifi CAPsMAN manager's CAPs included | `wifi` | `signal` |
+//! | `/caps-man/registration-table` | the legacy CAPsMAN manager | `cap` | `rx-signal` (as the CAP hears the client) |
 //!
-//! Which tables a router has follows from its interface types (see [`tables`]): `crate::poll`
-//! asks only those, after `/interface` answered, so a router without radios is never asked
-//! and reports no wireless series. A router with radios reports `wireless_clients` even when
-//! it is 0 (all clients gone is news), summed over the tables that answered.
-
-pub mod capsman;
-pub mod wifi;
+//! Rates are spelled alike on all of them (`144.1Mbps`, `866.6Mbps-80MHz/2S/SGI`). Which
+//! tables a router has follows from its interface types (see [`tables`]): `crate::poll` asks
+//! only those, after `/interface` answered, so a router without radios is never asked and
+//! reports no wireless series. A router with radios reports `wireless_clients` even when it is
+//! 0 (all clients gone is news), summed over the tables that answered.
 
 use routeros::{Attributes, Request};
 
@@ -27,36 +24,82 @@ use super::{field, labels, Out};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Table {
     Wireless,
+    WifiWave2,
     Wifi,
     CapsMan,
 }
 
 impl Table {
+    /// Every table, in the order they are asked.
+    const ALL: [Table; 4] = [
+        Table::Wireless,
+        Table::WifiWave2,
+        Table::Wifi,
+        Table::CapsMan,
+    ];
+
     /// The table that lists the clients of an interface of this type, if any.
     pub fn for_interface_type(kind: &str) -> Option<Table> {
         match kind {
             "wlan" => Some(Table::Wireless),
+            "wifiwave2" => Some(Table::WifiWave2),
             "wifi" => Some(Table::Wifi),
             "cap" => Some(Table::CapsMan),
             _ => None,
         }
     }
 
-    pub fn request(self) -> Request {
+    fn path(self) -> &'static str {
         match self {
-            Table::Wireless => request(),
-            Table::Wifi => wifi::request(),
-            Table::CapsMan => capsman::request(),
+            Table::Wireless => "/interface/wireless/registration-table/print",
+            Table::WifiWave2 => "/interface/wifiwave2/registration-table/print",
+            Table::Wifi => "/interface/wifi/registration-table/print",
+            Table::CapsMan => "/caps-man/registration-table/print",
         }
+    }
+
+    /// The field with the client's signal in dBm (leading number).
+    fn signal(self) -> &'static str {
+        match self {
+            Table::Wireless => "signal-strength",
+            Table::WifiWave2 | Table::Wifi => "signal",
+            Table::CapsMan => "rx-signal",
+        }
+    }
+
+    /// Only the legacy package reports a CCQ.
+    fn ccq(self) -> Option<&'static str> {
+        (self == Table::Wireless).then_some("tx-ccq")
+    }
+
+    pub fn request(self) -> Request {
+        let fields = ["mac-address", "interface", "tx-rate", "rx-rate"];
+        // The legacy table has no SSID column (its interface is the SSID's).
+        let ssid = (self != Table::Wireless).then_some("ssid");
+        Request::new(self.path()).proplist(
+            fields
+                .into_iter()
+                .chain(ssid)
+                .chain([self.signal()])
+                .chain(self.ccq()),
+        )
     }
 
     /// The clients of this table's rows; rows without a MAC address are skipped.
     pub fn clients(self, rows: &[Attributes]) -> Vec<Client> {
-        match self {
-            Table::Wireless => clients(rows),
-            Table::Wifi => wifi::clients(rows),
-            Table::CapsMan => capsman::clients(rows),
-        }
+        rows.iter()
+            .filter_map(|row| {
+                Some(Client {
+                    signal_dbm: field(row, self.signal()).and_then(leading_number),
+                    ccq_percent: self
+                        .ccq()
+                        .and_then(|name| field(row, name))
+                        .and_then(number)
+                        .map(|c| c.clamp(0.0, 100.0)),
+                    ..Client::from_row(row)?
+                })
+            })
+            .collect()
     }
 }
 
@@ -67,7 +110,7 @@ pub fn tables(interfaces: &[Attributes]) -> Vec<Table> {
         .filter_map(|row| field(row, "type"))
         .filter_map(Table::for_interface_type)
         .collect();
-    [Table::Wireless, Table::Wifi, Table::CapsMan]
+    Table::ALL
         .into_iter()
         .filter(|t| present.contains(t))
         .collect()
@@ -116,33 +159,6 @@ fn mac(text: &str) -> Option<String> {
     ok.then_some(upper)
 }
 
-pub fn request() -> Request {
-    Request::new("/interface/wireless/registration-table/print").proplist([
-        "mac-address",
-        "interface",
-        "signal-strength",
-        "tx-ccq",
-        "tx-rate",
-        "rx-rate",
-    ])
-}
-
-/// The legacy table's clients: `signal-strength` is `-62@6Mbps` (the signal of the last frame
-/// and its rate), `tx-ccq` a percentage.
-pub fn clients(rows: &[Attributes]) -> Vec<Client> {
-    rows.iter()
-        .filter_map(|row| {
-            Some(Client {
-                signal_dbm: field(row, "signal-strength").and_then(leading_number),
-                ccq_percent: field(row, "tx-ccq")
-                    .and_then(number)
-                    .map(|c| c.clamp(0.0, 100.0)),
-                ..Client::from_row(row)?
-            })
-        })
-        .collect()
-}
-
 /// Writes the clients of the tables that answered: `wireless_clients` (each MAC once: a
 /// client that two tables list is one client) and the per-client series of its first listing.
 pub fn write(clients: &[Client], out: &mut Out) {
@@ -178,93 +194,4 @@ pub fn write(clients: &[Client], out: &mut Out) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::collect::fixtures::{out, parse_rows, rows, value_of};
-
-    #[test]
-    fn clients_with_signal_ccq_and_rates() {
-        let rows = rows("wireless");
-        let mut out = out();
-        write(&clients(&rows), &mut out);
-        crate::collect::assert_valid(&out.samples);
-        assert_eq!(
-            value_of(&out, "wireless_clients", None),
-            Some(rows.len() as f64)
-        );
-        let client = rows[0]["mac-address"].to_ascii_uppercase();
-        let signal = value_of(&out, "wireless_signal_dbm", Some(&client)).expect("signal");
-        assert!((-100.0..0.0).contains(&signal));
-        assert!(value_of(&out, "wireless_ccq_percent", Some(&client)).is_some());
-        assert!(value_of(&out, "wireless_tx_rate_bps", Some(&client)).is_some_and(|r| r > 1e6));
-    }
-
-    #[test]
-    fn lower_case_macs_are_normalised_and_junk_rows_are_no_clients() {
-        let rows = parse_rows(
-            "mac-address=aa:bb:cc:00:11:22\nsignal-strength=-70\n---\n\
-             mac-address=not-a-mac\nsignal-strength=-50\n---\n\
-             signal-strength=-40\n---\n\
-             mac-address=AA:BB:CC:00:11:33\nsignal-strength=junk\ntx-ccq=140\ntx-rate=fast\n",
-        );
-        let mut out = out();
-        write(&clients(&rows), &mut out);
-        crate::collect::assert_valid(&out.samples);
-        assert_eq!(
-            value_of(&out, "wireless_signal_dbm", Some("AA:BB:CC:00:11:22")),
-            Some(-70.0)
-        );
-        assert_eq!(value_of(&out, "wireless_clients", None), Some(2.0));
-        // A client whose values are junk is still a client, with what could be read.
-        assert_eq!(
-            value_of(&out, "wireless_ccq_percent", Some("AA:BB:CC:00:11:33")),
-            Some(100.0)
-        );
-        assert_eq!(
-            value_of(&out, "wireless_signal_dbm", Some("AA:BB:CC:00:11:33")),
-            None
-        );
-    }
-
-    #[test]
-    fn an_answered_empty_table_is_zero_clients() {
-        let mut out = out();
-        write(&[], &mut out);
-        assert_eq!(value_of(&out, "wireless_clients", None), Some(0.0));
-        assert_eq!(out.samples.len(), 1);
-    }
-
-    #[test]
-    fn a_client_two_tables_list_counts_once() {
-        let local = clients(&parse_rows(
-            "mac-address=AA:BB:CC:00:11:22\nsignal-strength=-70\ninterface=wlan1\n",
-        ));
-        let managed = capsman::clients(&parse_rows(
-            "mac-address=aa:bb:cc:00:11:22\nrx-signal=-60\ninterface=cap1\n---\n\
-             mac-address=AA:BB:CC:00:11:44\nrx-signal=-65\ninterface=cap1\n",
-        ));
-        let mut out = out();
-        write(&[local, managed].concat(), &mut out);
-        crate::collect::assert_valid(&out.samples);
-        assert_eq!(value_of(&out, "wireless_clients", None), Some(2.0));
-        assert_eq!(
-            value_of(&out, "wireless_signal_dbm", Some("AA:BB:CC:00:11:22")),
-            Some(-70.0),
-            "the first table's listing"
-        );
-    }
-
-    #[test]
-    fn the_tables_follow_the_interface_types() {
-        assert_eq!(tables(&rows("interface-edge")), [Table::Wireless]);
-        assert_eq!(tables(&rows("interface")), []);
-        let rows = parse_rows(
-            "name=cap2\ntype=cap\n---\nname=wifi1\ntype=wifi\n---\nname=cap1\ntype=cap\n---\n\
-             name=wlan1\ntype=wlan\n---\nname=ww2\ntype=wifiwave2\n---\nname=x\n",
-        );
-        assert_eq!(
-            tables(&rows),
-            [Table::Wireless, Table::Wifi, Table::CapsMan]
-        );
-    }
-}
+mod tests;

@@ -213,7 +213,9 @@ async fn the_default_buffer_holds_72_hours_of_the_demo_fleet() {
     let (fleet, topology) = demo_fleet().await;
     let options = agent::fleet::FleetOptions::defaults();
     // The intervals the demo file gives each router.
-    let configured = agent::fleet::parse(DEMO, &options).expect("demo fleet");
+    let configured = agent::fleet::parse(DEMO, &options)
+        .expect("demo fleet")
+        .targets;
     let stats = Stats::default();
     let mut per_second = 0.0;
     let mut all = Vec::new();
@@ -412,4 +414,48 @@ async fn facts_and_the_registration_tables_each_router_has() {
     for router in ["vie1-edge-1", "vie1-bng-1", "lnz1-bng-1"] {
         assert_eq!(clients(router), None, "{router}");
     }
+}
+
+/// The hotel CPE as a 7.12 router: its radio is a `wifiwave2` interface, and the agent reads
+/// the `wifiwave2` table the simulator serves for it.
+#[tokio::test]
+async fn a_wifiwave2_radio_is_read_from_its_own_table() {
+    let demo = DEMO.replace(
+        "model = \"SXTsq 5 ac\"\nrouteros = \"7.16.2\"",
+        "model = \"SXTsq 5 ac\"\nrouteros = \"7.12.1\"",
+    );
+    assert_ne!(demo, DEMO, "the demo hotel CPE's version moved");
+    let topology = Topology::parse(&demo, "isp.toml").expect("parses");
+    let fleet = Fleet::start(&topology, &FleetOptions::local(13))
+        .await
+        .expect("fleet starts");
+    let stats = Stats::default();
+    let mut poller = Poller::new(
+        target(
+            &fleet,
+            &topology,
+            "sbg1-cpe-hotel",
+            None,
+            Duration::from_secs(10),
+        ),
+        no_backoff(),
+    );
+    let samples = poller.poll(agent::poll::now(), &stats).await.samples;
+    assert_valid(&samples);
+    let table = print(
+        &fleet,
+        &topology,
+        "sbg1-cpe-hotel",
+        "/interface/wifiwave2/registration-table/print",
+    )
+    .await;
+    assert_eq!(table.len(), 1);
+    let mac = table[0]["mac-address"].to_ascii_uppercase();
+    assert_eq!(number(&samples, "wireless_clients", None), Some(1.0));
+    let signal: f64 = table[0]["signal"].parse().expect("signal");
+    assert_eq!(
+        number(&samples, "wireless_signal_dbm", Some(&mac)),
+        Some(signal)
+    );
+    assert_eq!(Stats::get(&stats.collector_failures), 0);
 }

@@ -44,7 +44,6 @@ pub async fn unassign_agent_site(agent: String, site: String) -> Result<(), AppE
 pub mod ssr {
     use rand::RngCore;
     use serde_json::json;
-    use sha2::{Digest, Sha256};
     use telemetry::enroll::EnrollmentToken;
 
     use crate::api::server::{admin_caller, audit};
@@ -91,12 +90,8 @@ pub mod ssr {
         let mut bytes = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut bytes);
         let secret = hex::encode(bytes);
-        let sha = hash_secret(&secret);
+        let sha = crate::crypto::token_digest(&secret);
         (secret, sha)
-    }
-
-    pub fn hash_secret(secret: &str) -> [u8; 32] {
-        Sha256::digest(secret.as_bytes()).into()
     }
 
     /// Creates (or reuses) the agent `name` and a token for it, in the caller's transaction.

@@ -198,6 +198,9 @@ fn AgentTable(rows: Vec<AgentRow>, free: Vec<AgentSite>, actions: RowActions) ->
                             </td>
                         </tr>
                     }
+                    // Type-erased per row: the row's nested view type is otherwise too deep for
+                    // the compiler's layout queries in the hydrate build.
+                    .into_any()
                 }).collect_view()}
             </tbody>
         </table>
@@ -245,6 +248,7 @@ fn AgentSites(
         </ul>
         {assign_form}
     }
+    .into_any()
 }
 
 #[cfg(test)]

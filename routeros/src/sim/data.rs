@@ -44,6 +44,10 @@ const PATHS: &[(&str, Printer)] = &[
         wireless::registrations,
     ),
     (
+        "/interface/wifiwave2/registration-table",
+        wireless::wifi_registrations,
+    ),
+    (
         "/interface/wifi/registration-table",
         wireless::wifi_registrations,
     ),
@@ -65,15 +69,18 @@ const PATHS: &[(&str, Printer)] = &[
 /// The print function for a menu path, if this router has that menu. v6 has no
 /// `/routing/bgp/session` or `/routing/bgp/connection`, and v7 no `/routing/bgp/peer`, as on
 /// real routers. The simulated v6 routers have the legacy `wireless` package (with CAPsMAN),
-/// the v7 ones the `wifi` package, and only if they have a radio (a CCR has none).
+/// the v7 ones the `wifiwave2` (before 7.13) or `wifi` package, and only if they have a radio
+/// (a CCR has none).
 pub fn printer(path: &str, router: &Router) -> Option<Printer> {
     let v7 = router.version.is_v7();
-    let radio = router.interfaces.iter().any(|i| i.kind == "wifi");
+    let stack = router.version.radio_type();
+    let radio = v7 && router.interfaces.iter().any(|i| i.kind == stack);
     match path {
         "/routing/bgp/session" | "/routing/bgp/connection" if !v7 => None,
         "/routing/bgp/peer" if v7 => None,
         "/interface/wireless/registration-table" | "/caps-man/registration-table" if v7 => None,
-        "/interface/wifi/registration-table" if !v7 || !radio => None,
+        "/interface/wifi/registration-table" if !radio || stack != "wifi" => None,
+        "/interface/wifiwave2/registration-table" if !radio || stack != "wifiwave2" => None,
         _ => PATHS.iter().find(|(p, _)| *p == path).map(|(_, f)| *f),
     }
 }

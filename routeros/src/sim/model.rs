@@ -7,8 +7,8 @@
 //!   whose roles are core, edge or aggregation (the routed part of the network).
 //! - iBGP: both ends of every `bgp` link, in AS [`LOCAL_AS`]; eBGP: the device's `bgp_peers`.
 //! - Wireless registrations: the other end of `wireless` links on `wireless`-type interfaces,
-//!   which are `wlan` (the legacy `wireless` package) on v6 and `wifi` (the `wifi` package) on
-//!   v7. A `capsman` manager also has `cap1` … `capN` interfaces and their clients.
+//!   which are `wlan` (the legacy `wireless` package) on v6, `wifiwave2` on 7.1–7.12 and `wifi`
+//!   (the `wifi` package) from 7.13. A `capsman` manager also has `cap1` … `capN` interfaces and their clients.
 //! - Netwatch: the `a` end of every upstream link the device is the `b` end of.
 
 use std::net::{IpAddr, Ipv4Addr};
@@ -34,11 +34,15 @@ impl Version {
         self.0 >= 7
     }
 
-    /// The interface type of a radio: the simulated v7 routers have the `wifi` package, v6
-    /// the legacy `wireless` one.
+    /// The interface type of a radio: the legacy `wireless` package on v6, the `wifiwave2`
+    /// package on 7.1–7.12 and the `wifi` package (its new name) from 7.13. (Real 7.x radios
+    /// too old for wifiwave2 kept the legacy package; the simulator gives every v7 radio the
+    /// newer stack.)
     pub fn radio_type(self) -> &'static str {
-        if self.is_v7() {
+        if self >= Version(7, 13, 0) {
             "wifi"
+        } else if self.is_v7() {
+            "wifiwave2"
         } else {
             "wlan"
         }

@@ -164,7 +164,7 @@ pub async fn enroll(
     }
     let version: String = request.version.chars().take(64).collect();
     let from = peer.ip().to_string();
-    let sha = app::api::agents::ssr::hash_secret(&secret.to_ascii_lowercase());
+    let sha = app::crypto::token_digest(&secret.to_ascii_lowercase());
     let mut tx = api.pool.begin().await.map_err(internal)?;
     let agent = app::db::agents::spend_token(&mut tx, &sha, &from).await??;
     let issued = api

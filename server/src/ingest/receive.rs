@@ -179,7 +179,7 @@ async fn authenticate(state: &IngestState, headers: &HeaderMap) -> Result<Sender
         .and_then(|v| v.to_str().ok())
         .and_then(token::from_header)
         .ok_or(IngestError::Unauthorized)?;
-    store::find_token(&state.pool, &token::hash(token))
+    store::find_token(&state.pool, &app::crypto::token_digest(token))
         .await
         .map_err(internal)?
         .ok_or(IngestError::Unauthorized)

@@ -2,8 +2,8 @@
 //! A token is `ispvm_` and 64 hex digits (32 random bytes): long enough that a hash lookup
 //! without a salt is safe, and recognisable in a leaked file.
 
+use app::crypto::token_digest as hash;
 use rand::RngCore;
-use sha2::{Digest, Sha256};
 
 const PREFIX: &str = "ispvm_";
 
@@ -12,11 +12,6 @@ pub fn generate() -> String {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     format!("{PREFIX}{}", hex::encode(bytes))
-}
-
-/// What the database stores and looks tokens up by.
-pub fn hash(token: &str) -> [u8; 32] {
-    Sha256::digest(token.as_bytes()).into()
 }
 
 /// The token of an `Authorization: Bearer …` header value, if it is one.

@@ -9,7 +9,7 @@ use sqlx::PgPool;
 use telemetry::assignment::{Assignment, SnmpSettings};
 
 use crate::credentials::{create, routeros_form, COMMUNITY, ROUTEROS_PASSWORD};
-use crate::{count, error_of, spawn_app_with, KeyFile, TestApp};
+use crate::{count, error_of, spawn_agent_server, tenant_id, KeyFile, TestApp};
 
 struct Fixture {
     app: TestApp,
@@ -49,25 +49,9 @@ async fn device(pool: &PgPool, tenant: i64, site: i64, name: &str, extra: &str) 
     .expect("device")
 }
 
-async fn tenant_id(pool: &PgPool, slug: &str) -> i64 {
-    sqlx::query_scalar("select id from tenant where slug = $1")
-        .bind(slug)
-        .fetch_one(pool)
-        .await
-        .expect("tenant")
-}
-
 impl Fixture {
     async fn new(pool: PgPool) -> Fixture {
-        let key = KeyFile::generate();
-        let app = spawn_app_with(
-            pool,
-            &[
-                ("ENCRYPTION_MASTER_KEY_FILE", key.path_str()),
-                ("AGENT_LISTEN", "127.0.0.1:0"),
-            ],
-        )
-        .await;
+        let (app, key) = spawn_agent_server(pool).await;
         app.seed_tenant("isp-a", &[("alice", "admin"), ("vic", "viewer")])
             .await;
         app.seed_tenant("isp-b", &[("bob", "admin")]).await;
@@ -142,8 +126,7 @@ impl Fixture {
     }
 
     fn agent_url(&self) -> String {
-        let addr = self.app.agent_addr.expect("agent listener");
-        format!("https://localhost:{}", addr.port())
+        self.app.agent_url("")
     }
 
     /// An agent `name` enrolled with the agent's own code, and its mTLS client.

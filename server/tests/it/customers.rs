@@ -397,10 +397,7 @@ async fn customer_lists_search_and_page(pool: PgPool) {
     let app = spawn_app(pool).await;
     app.seed_tenant("acme", &[("root", "admin")]).await;
     let c = app.signed_in("root").await;
-    let tenant: i64 = sqlx::query_scalar("select id from tenant where slug = 'acme'")
-        .fetch_one(&app.pool)
-        .await
-        .expect("tenant");
+    let tenant = crate::tenant_id(&app.pool, "acme").await;
     sqlx::query(
         "insert into customer (tenant_id, name, account_id)
          select $1, 'Customer ' || lpad(n::text, 3, '0'), 'ACC-' || n from generate_series(1, 55) n",

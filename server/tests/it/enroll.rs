@@ -13,7 +13,7 @@ use telemetry::enroll::{CertificateResponse, EnrollmentToken};
 use time::OffsetDateTime;
 
 use crate::ingest::devices_in;
-use crate::{count, spawn_app_with, KeyFile, TestApp};
+use crate::{count, spawn_agent_server, tenant_id, KeyFile, TestApp};
 
 struct Fixture {
     app: TestApp,
@@ -24,21 +24,10 @@ struct Fixture {
 
 impl Fixture {
     async fn new(pool: PgPool) -> Fixture {
-        let key = KeyFile::generate();
-        let app = spawn_app_with(
-            pool,
-            &[
-                ("ENCRYPTION_MASTER_KEY_FILE", key.path_str()),
-                ("AGENT_LISTEN", "127.0.0.1:0"),
-            ],
-        )
-        .await;
+        let (app, key) = spawn_agent_server(pool).await;
         app.seed_tenant("isp-a", &[("alice", "admin"), ("vic", "viewer")])
             .await;
-        let tenant: i64 = sqlx::query_scalar("select id from tenant where slug = 'isp-a'")
-            .fetch_one(&app.pool)
-            .await
-            .expect("tenant");
+        let tenant = tenant_id(&app.pool, "isp-a").await;
         let device = devices_in(&app.pool, tenant, &["core-1"]).await[0];
         Fixture {
             app,
@@ -49,8 +38,7 @@ impl Fixture {
     }
 
     fn agent_url(&self, path: &str) -> String {
-        let addr = self.app.agent_addr.expect("agent listener");
-        format!("https://localhost:{}{path}", addr.port())
+        self.app.agent_url(path)
     }
 
     /// A token made through the Agents page's form (no JavaScript: the page shows it once).
@@ -619,7 +607,7 @@ async fn status_reports_show_on_the_agents_page(pool: PgPool) {
 
 #[sqlx::test(migrations = "../migrations")]
 async fn without_a_listener_the_page_says_why_and_no_token_is_made(pool: PgPool) {
-    let app = spawn_app_with(pool, &[]).await;
+    let app = crate::spawn_app(pool).await;
     app.seed_tenant("isp-a", &[("alice", "admin")]).await;
     let admin = app.signed_in("alice").await;
     let view: Value = app

@@ -183,6 +183,30 @@ pub async fn spawn_app(pool: PgPool) -> TestApp {
     spawn_app_with(pool, &[]).await
 }
 
+/// Starts the app with a new master key and the agent listener on a free port: the server
+/// agents enroll at, push to and fetch their assignment from.
+pub async fn spawn_agent_server(pool: PgPool) -> (TestApp, KeyFile) {
+    let key = KeyFile::generate();
+    let app = spawn_app_with(
+        pool,
+        &[
+            ("ENCRYPTION_MASTER_KEY_FILE", key.path_str()),
+            ("AGENT_LISTEN", "127.0.0.1:0"),
+        ],
+    )
+    .await;
+    (app, key)
+}
+
+/// The id of the tenant `slug`.
+pub async fn tenant_id(pool: &PgPool, slug: &str) -> i64 {
+    sqlx::query_scalar("select id from tenant where slug = $1")
+        .bind(slug)
+        .fetch_one(pool)
+        .await
+        .expect("tenant id")
+}
+
 /// Starts the app with `ENCRYPTION_MASTER_KEY_FILE` set to `key`'s file.
 pub async fn spawn_app_with_key(pool: PgPool, key: &KeyFile) -> TestApp {
     spawn_app_with(pool, &[("ENCRYPTION_MASTER_KEY_FILE", key.path_str())]).await
@@ -289,6 +313,12 @@ pub fn client(app: &TestApp) -> Client {
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.origin)
+    }
+
+    /// `path` on the agent listener (`spawn_agent_server`), by the name on its certificate.
+    pub fn agent_url(&self, path: &str) -> String {
+        let addr = self.agent_addr.expect("agent listener");
+        format!("https://localhost:{}{path}", addr.port())
     }
 
     /// Calls a server function with form-encoded arguments.

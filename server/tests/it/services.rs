@@ -25,11 +25,7 @@ struct Inventory<'a> {
 impl<'a> Inventory<'a> {
     /// The tenant `slug`'s inventory, with one site to hold its devices.
     async fn of(pool: &'a PgPool, slug: &str) -> Inventory<'a> {
-        let tenant: i64 = sqlx::query_scalar("select id from tenant where slug = $1")
-            .bind(slug)
-            .fetch_one(pool)
-            .await
-            .expect("tenant");
+        let tenant = crate::tenant_id(pool, slug).await;
         let site = sqlx::query_scalar(
             "insert into site (tenant_id, name, code) values ($1, 'POP', 'POP1') returning id",
         )

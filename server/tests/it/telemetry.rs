@@ -29,11 +29,7 @@ struct Fleet {
 }
 
 async fn add_devices(pool: &PgPool, slug: &str, names: &[&str]) -> Vec<i64> {
-    let tenant: i64 = sqlx::query_scalar("select id from tenant where slug = $1")
-        .bind(slug)
-        .fetch_one(pool)
-        .await
-        .expect("tenant");
+    let tenant = crate::tenant_id(pool, slug).await;
     crate::ingest::devices_in(pool, tenant, names).await
 }
 

@@ -12,13 +12,7 @@ use crate::sites::create_site;
 use crate::{json_of, spawn_app, TestApp};
 
 async fn tenant(app: &TestApp, slug: &str) -> TenantId {
-    TenantId(
-        sqlx::query_scalar("select id from tenant where slug = $1")
-            .bind(slug)
-            .fetch_one(&app.pool)
-            .await
-            .expect("tenant id"),
-    )
+    TenantId(crate::tenant_id(&app.pool, slug).await)
 }
 
 async fn version(app: &TestApp, tenant: TenantId) -> i64 {

@@ -1,6 +1,7 @@
 //! The registration tables: `/interface/wireless/registration-table` (v6, the legacy
-//! `wireless` package), `/interface/wifi/registration-table` (v7, the `wifi` package) and the
-//! legacy CAPsMAN manager's `/caps-man/registration-table`, each with the fields and
+//! `wireless` package), `/interface/wifi/registration-table` (7.13+, the `wifi` package) and
+//! `/interface/wifiwave2/registration-table` (7.1–7.12, the same table under the package's
+//! earlier name), and the legacy CAPsMAN manager's `/caps-man/registration-table`, each with the fields and
 //! spellings of its package.
 
 use super::{bytes_between, duration, mac, unit, utilisation, yes, Churn, Ctx, Row};
@@ -83,7 +84,8 @@ pub fn registrations(ctx: &Ctx) -> Vec<Row> {
         .collect()
 }
 
-/// The `wifi` package (7.13+): the SSID is the link's id, `signal` a plain number, no CCQ.
+/// The `wifi` package (7.13+) and `wifiwave2` before it: the SSID is the link's id, `signal` a
+/// plain number, no CCQ.
 pub fn wifi_registrations(ctx: &Ctx) -> Vec<Row> {
     let now = ctx.now();
     radios(ctx)

@@ -95,3 +95,33 @@ fn capsman_clients_come_and_go_on_the_cap_interfaces() {
     plain.capsman = None;
     assert!(print(&plain, "/caps-man/registration-table", NOON).is_empty());
 }
+
+#[test]
+fn a_7_12_radio_is_wifiwave2_with_the_wifi_tables_shape() {
+    let fleet = FLEET.replace(
+        "model = \"SXTsq 5 ac\"\nrouteros = \"7.18.2\"",
+        "model = \"SXTsq 5 ac\"\nrouteros = \"7.12.1\"",
+    );
+    assert_ne!(fleet, FLEET, "the fixture's CPE version moved");
+    let routers = Router::build_all(&Topology::parse(&fleet, "fleet.toml").expect("parses"));
+    let cpe = routers
+        .iter()
+        .find(|r| r.name == "tst-cpe-1")
+        .expect("in fixture");
+    assert!(printer("/interface/wifiwave2/registration-table", cpe).is_some());
+    assert!(printer("/interface/wifi/registration-table", cpe).is_none());
+    assert!(printer(
+        "/interface/wifiwave2/registration-table",
+        &router("tst-cpe-1")
+    )
+    .is_none());
+    let radio = print(cpe, "/interface", NOON)
+        .into_iter()
+        .find(|row| field(row, "name") == "wlan1")
+        .expect("wlan1");
+    assert_eq!(field(&radio, "type"), "wifiwave2");
+    let rows = print(cpe, "/interface/wifiwave2/registration-table", NOON);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(field(&rows[0], "ssid"), "bng-cpe-radio");
+    assert!(field(&rows[0], "signal").parse::<f64>().is_ok());
+}
