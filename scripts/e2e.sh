@@ -94,6 +94,9 @@ done
 admin_password="${admin_password:0:20}"
 log "ispvm bootstrap (first admin: admin)"
 INITIAL_ADMIN_PASSWORD="$admin_password" "$bin" bootstrap >>"$server_log" 2>&1 || die "ispvm bootstrap failed"
+# An agent bearer token, with which the discovery test reports neighbours as an agent would.
+ingest_token="$("$bin" agent token create --tenant default --name e2e-agent 2>>"$server_log" | sed -n 's/.*(shown once): //p')"
+[ -n "$ingest_token" ] || die "ispvm agent token create printed no token"
 
 # ---------------------------------------------------------------- the server
 # A throwaway master key, so that credential profiles can be saved (docs/secrets.md).
@@ -149,6 +152,6 @@ else
 fi
 log "node --test ${files[*]} in end2end/ (Chromium: $chromium)"
 BASE_URL="$base_url" E2E_ADMIN_USER=admin E2E_ADMIN_PASSWORD="$admin_password" CHROMIUM_PATH="$chromium" \
-  node --test --test-concurrency=1 --test-reporter=spec "${files[@]}" \
+  E2E_INGEST_TOKEN="$ingest_token" node --test --test-concurrency=1 --test-reporter=spec "${files[@]}" \
   || die "browser tests failed (screenshots and HTML of failing pages: end2end/test-results/)"
 log "all browser tests passed"

@@ -12,8 +12,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
 import {
-  TEST_TIMEOUT, createSite, launchBrowser, openPage, signInAsAdmin, submitInMode, uniqueName,
-  waitForHydration, waitForMatch, withPage,
+  TEST_TIMEOUT, createDevice, createSite, launchBrowser, openPage, signInAsAdmin, submitInMode,
+  uniqueName, waitForHydration, waitForMatch, withPage,
 } from './support.mjs';
 
 let browser;
@@ -25,18 +25,6 @@ after(async () => {
 });
 
 const DEVICE_PAGE = /^\/inventory\/devices\/(\d+)$/;
-
-async function createDevice(page, js, site, { name, role, address }) {
-  await openPage(page, js, `/inventory/devices?site=${site}`, '#create-device-form');
-  assert.equal(await page.locator('#new-device-site').inputValue(), site, 'the filtered site is preselected');
-  await page.locator('#new-device-name').fill(name);
-  await page.locator('#new-device-role').selectOption(role);
-  await page.locator('#new-device-mgmt-address').fill(address);
-  await submitInMode(page, js, '#create-device-form');
-  const [, id] = await waitForMatch(page, DEVICE_PAGE);
-  await page.locator('h1', { hasText: name }).waitFor();
-  return id;
-}
 
 async function addUplink(page, js, deviceId, upstreamId, capacity) {
   await openPage(page, js, `/inventory/devices/${deviceId}`, '#add-link-form');

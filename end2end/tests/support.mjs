@@ -223,3 +223,16 @@ export async function createSite(page, js, name, code) {
   await page.locator('#site-code', { hasText: code.toUpperCase() }).waitFor();
   return id;
 }
+
+/** Creates a device at `site` through "Add a device" (in the mode's way); returns its id. */
+export async function createDevice(page, js, site, { name, role, address }) {
+  await openPage(page, js, `/inventory/devices?site=${site}`, '#create-device-form');
+  assert.equal(await page.locator('#new-device-site').inputValue(), site, 'the filtered site is preselected');
+  await page.locator('#new-device-name').fill(name);
+  await page.locator('#new-device-role').selectOption(role);
+  await page.locator('#new-device-mgmt-address').fill(address);
+  await submitInMode(page, js, '#create-device-form');
+  const [, id] = await waitForMatch(page, /^\/inventory\/devices\/(\d+)$/);
+  await page.locator('h1', { hasText: name }).waitFor();
+  return id;
+}

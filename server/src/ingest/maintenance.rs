@@ -1,5 +1,6 @@
-//! The telemetry store's background work: raw partitions created ahead, rollups, and retention
-//! (whole raw partitions dropped; old rollup rows and batch ids deleted). Each job is a
+//! The telemetry store's background work: raw and rollup partitions created ahead, rollups, and
+//! retention (whole partitions dropped: raw by day, 1m by month, 1h by year; old batch ids
+//! deleted). Each job is a
 //! function tests call with their own `now`; [`spawn`] runs them under the server's
 //! cancellation token. Single-writer jobs take a Postgres advisory lock, so replicas are safe.
 
@@ -22,24 +23,33 @@ pub const PARTITIONS_AHEAD: i64 = 2;
 const BATCH_ID_RETENTION: Duration = Duration::days(8);
 const RETENTION_LOCK_KEY: i64 = 0x6973_7076_6d00_0002;
 
-/// Creates the raw partitions from 7 days back to [`PARTITIONS_AHEAD`] days ahead of `now`.
+/// Creates the raw partitions from 7 days back to [`PARTITIONS_AHEAD`] days ahead of `now`,
+/// and the 1m and 1h partitions those days fall in. Returns how many it created.
 pub async fn ensure_partitions(pool: &PgPool, now: OffsetDateTime) -> anyhow::Result<i32> {
     let today = now.to_offset(time::UtcOffset::UTC).date();
-    super::store::ensure_partitions(
-        pool,
+    let (first, last) = (
         today - Duration::days(PARTITIONS_BEHIND),
         today + Duration::days(PARTITIONS_AHEAD),
-    )
-    .await
-    .context("create raw partitions")
+    );
+    let raw = super::store::ensure_partitions(pool, first, last)
+        .await
+        .context("create raw partitions")?;
+    let (first, last) = (first.midnight().assume_utc(), last.midnight().assume_utc());
+    let mut rollups = 0;
+    for tier in [rollup::Tier::Minute, rollup::Tier::Hour] {
+        rollups += rollup::ensure_partitions(pool, tier, first, last).await?;
+    }
+    Ok(raw + rollups)
 }
 
 /// What one retention run removed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RetentionReport {
+    /// Raw partitions, by day.
     pub dropped_partitions: Vec<String>,
-    pub deleted_1m: u64,
-    pub deleted_1h: u64,
+    /// 1m partitions (by month) and 1h partitions (by year) that ended before their cutoff.
+    pub dropped_1m: Vec<String>,
+    pub dropped_1h: Vec<String>,
     pub deleted_batches: u64,
 }
 
@@ -75,22 +85,22 @@ pub async fn retention_once(
     .fetch_all(&mut *tx)
     .await
     .context("drop old raw partitions")?;
-    let deleted_1m = sqlx::query!(
-        "delete from sample_1m where bucket < $1",
+    // A partition goes when its whole month (year) is older than the cutoff: rows keep up to
+    // a month (a year) longer than the setting, and no row is deleted one by one.
+    let dropped_1m: Vec<String> = sqlx::query_scalar!(
+        r#"select name as "name!" from telemetry_drop_rollup_partitions('1m', $1) as name"#,
         now - days(settings.retention_1m_days)
     )
-    .execute(&mut *tx)
+    .fetch_all(&mut *tx)
     .await
-    .context("delete old 1m rollups")?
-    .rows_affected();
-    let deleted_1h = sqlx::query!(
-        "delete from sample_1h where bucket < $1",
+    .context("drop old 1m partitions")?;
+    let dropped_1h: Vec<String> = sqlx::query_scalar!(
+        r#"select name as "name!" from telemetry_drop_rollup_partitions('1h', $1) as name"#,
         now - days(settings.retention_1h_days)
     )
-    .execute(&mut *tx)
+    .fetch_all(&mut *tx)
     .await
-    .context("delete old 1h rollups")?
-    .rows_affected();
+    .context("drop old 1h partitions")?;
     let deleted_batches = sqlx::query!(
         "delete from ingest_batch where received_at < $1",
         now - BATCH_ID_RETENTION
@@ -102,8 +112,8 @@ pub async fn retention_once(
     tx.commit().await.context("commit retention")?;
     Ok(Some(RetentionReport {
         dropped_partitions,
-        deleted_1m,
-        deleted_1h,
+        dropped_1m,
+        dropped_1h,
         deleted_batches,
     }))
 }
@@ -141,16 +151,17 @@ pub fn spawn(
             let now = OffsetDateTime::now_utc();
             let created = ensure_partitions(&pool, now).await?;
             if created > 0 {
-                tracing::info!(created, "created raw sample partitions");
+                tracing::info!(created, "created sample partitions");
             }
             if let Some(report) = retention_once(&pool, &settings, now).await? {
-                if !report.dropped_partitions.is_empty()
-                    || report.deleted_1m + report.deleted_1h > 0
-                {
+                let dropped = [
+                    &report.dropped_partitions,
+                    &report.dropped_1m,
+                    &report.dropped_1h,
+                ];
+                if dropped.iter().any(|d| !d.is_empty()) {
                     tracing::info!(
-                        dropped = report.dropped_partitions.join(","),
-                        deleted_1m = report.deleted_1m,
-                        deleted_1h = report.deleted_1h,
+                        dropped = dropped.map(|d| d.join(",")).join(","),
                         "applied telemetry retention"
                     );
                 }

@@ -31,6 +31,11 @@ pub enum Tier {
 }
 
 impl Tier {
+    /// The tiers kept in time partitions (by month and by year), made ahead of their writes.
+    fn partitioned(self) -> bool {
+        self != Tier::Day
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Tier::Minute => "1m",
@@ -161,6 +166,7 @@ async fn forward(
     };
     while from < target {
         let to = (from + tier.step()).min(target);
+        ensure_partitions(&mut *conn, tier, from, to - tier.width()).await?;
         let mut tx = conn.begin().await.context("begin a rollup step")?;
         *rows += roll(&mut tx, tier, from, to, None).await?;
         sqlx::query!(
@@ -178,6 +184,29 @@ async fn forward(
     Ok(from)
 }
 
+/// Creates the partitions of `tier` for the buckets in [`first`, `last`] that have none (a
+/// short transaction of its own: creating a partition locks its parent). The maintenance job
+/// makes them ahead; this catches late data and a clock far from the last run.
+pub async fn ensure_partitions<'c>(
+    conn: impl sqlx::PgExecutor<'c>,
+    tier: Tier,
+    first: OffsetDateTime,
+    last: OffsetDateTime,
+) -> anyhow::Result<i32> {
+    if !tier.partitioned() {
+        return Ok(0);
+    }
+    sqlx::query_scalar!(
+        r#"select telemetry_ensure_rollup_partitions($1, $2, $3) as "created!""#,
+        tier.name(),
+        first,
+        last
+    )
+    .fetch_one(conn)
+    .await
+    .with_context(|| format!("create {} partitions", tier.name()))
+}
+
 /// Re-rolls the tier's dirty buckets, oldest first, one bucket per transaction; marks the next
 /// tier's bucket dirty where that one is already rolled. Returns (buckets, rows).
 async fn dirty(conn: &mut PgConnection, tier: Tier) -> anyhow::Result<(u64, u64)> {
@@ -186,6 +215,16 @@ async fn dirty(conn: &mut PgConnection, tier: Tier) -> anyhow::Result<(u64, u64)
         Some(next) => watermark(conn, next).await?,
         None => None,
     };
+    let span = sqlx::query!(
+        "select min(bucket) as first, max(bucket) as last from rollup_dirty where tier = $1",
+        tier.name()
+    )
+    .fetch_one(&mut *conn)
+    .await
+    .context("find the dirty buckets")?;
+    if let (Some(first), Some(last)) = (span.first, span.last) {
+        ensure_partitions(&mut *conn, tier, first, last).await?;
+    }
     loop {
         let mut tx = conn.begin().await.context("begin a dirty step")?;
         let Some(bucket) = sqlx::query_scalar!(

@@ -505,6 +505,10 @@ async fn partition_exists(pool: &PgPool, day: time::Date) -> bool {
         u8::from(day.month()),
         day.day()
     );
+    relation_exists(pool, &name).await
+}
+
+async fn relation_exists(pool: &PgPool, name: &str) -> bool {
     sqlx::query_scalar("select to_regclass($1) is not null")
         .bind(name)
         .fetch_one(pool)
@@ -519,7 +523,22 @@ async fn partitions_are_created_ahead_and_retention_drops_old_ones(pool: PgPool)
     let created = maintenance::ensure_partitions(&pool, now)
         .await
         .expect("partitions");
-    assert_eq!(created, 10, "7 days back, today, 2 ahead");
+    // Raw: 7 days back, today, 2 ahead; 1m: the months of those days; 1h: their years.
+    let days: Vec<time::Date> = (-7..=2).map(|d| today + Duration::days(d)).collect();
+    let mut months: Vec<(i32, u8)> = days
+        .iter()
+        .map(|d| (d.year(), u8::from(d.month())))
+        .collect();
+    months.dedup();
+    let mut years: Vec<i32> = days.iter().map(|d| d.year()).collect();
+    years.dedup();
+    assert_eq!(created as usize, 10 + months.len() + years.len());
+    for (y, m) in &months {
+        assert!(relation_exists(&pool, &format!("sample_1m_{y:04}{m:02}")).await);
+    }
+    for y in &years {
+        assert!(relation_exists(&pool, &format!("sample_1h_{y:04}")).await);
+    }
     for d in [-7, 0, 1, 2] {
         assert!(
             partition_exists(&pool, today + Duration::days(d)).await,
@@ -549,14 +568,45 @@ async fn partitions_are_created_ahead_and_retention_drops_old_ones(pool: PgPool)
     let mut conn = pool.acquire().await.expect("conn");
     store::copy_samples(&mut conn, &rows).await.expect("copy");
     drop(conn);
+    // 1m rows of 400 and 300 days ago, in monthly partitions made for them.
+    let (older, newer) = (now - Duration::days(400), now - Duration::days(300));
+    rollup::ensure_partitions(&pool, rollup::Tier::Minute, older, newer)
+        .await
+        .expect("1m partitions");
     sqlx::query(
         "insert into sample_1m (series_id, bucket, count, min, max, sum, last, last_at, hist_keys, hist_counts)
-         values (1, now() - interval '400 days', 1, 1, 1, 1, 1, now(), '{2000}', '{1}'),
-                (1, now() - interval '300 days', 1, 1, 1, 1, 1, now(), '{2000}', '{1}')",
+         values (1, $1, 1, 1, 1, 1, 1, now(), '{2000}', '{1}'),
+                (1, $2, 1, 1, 1, 1, 1, now(), '{2000}', '{1}')",
     )
+    .bind(older)
+    .bind(newer)
     .execute(&pool)
     .await
     .expect("1m rows");
+    // The months that end at or before the 1m cutoff (365 days) go whole.
+    let cutoff = now - Duration::days(365);
+    let mut expired = Vec::new();
+    let mut month = older.date().replace_day(1).expect("first of the month");
+    loop {
+        let next = if month.month() == time::Month::December {
+            month
+                .replace_year(month.year() + 1)
+                .and_then(|d| d.replace_month(time::Month::January))
+        } else {
+            month.replace_month(month.month().next())
+        }
+        .expect("next month");
+        if next.midnight().assume_utc() > cutoff {
+            break;
+        }
+        expired.push(format!(
+            "sample_1m_{:04}{:02}",
+            month.year(),
+            u8::from(month.month())
+        ));
+        month = next;
+    }
+    assert!(!expired.is_empty());
     rollup::rollup_once(&pool, now)
         .await
         .expect("rollup")
@@ -575,7 +625,13 @@ async fn partitions_are_created_ahead_and_retention_drops_old_ones(pool: PgPool)
             old.day()
         )]
     );
-    assert_eq!(report.deleted_1m, 1);
+    assert_eq!(report.dropped_1m, expired);
+    assert!(report.dropped_1h.is_empty(), "{:?}", report.dropped_1h);
+    let left: Vec<OffsetDateTime> = sqlx::query_scalar("select bucket from sample_1m")
+        .fetch_all(&pool)
+        .await
+        .expect("1m rows");
+    assert_eq!(left.len(), 1, "the row of 300 days ago stays: {left:?}");
     assert!(!partition_exists(&pool, old).await);
     assert!(partition_exists(&pool, kept).await);
     assert_eq!(count(&pool, "sample").await, 1);
