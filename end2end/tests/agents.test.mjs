@@ -44,7 +44,8 @@ for (const js of [true, false]) {
         await page.locator('#new-agent-token').waitFor();
         assert.ok((await page.locator('#new-agent-token').textContent()).includes(name));
         const token = await page.locator('#new-agent-token-text').getAttribute('data-token');
-        assert.match(token, /^[0-9a-f]{64}$/, 'the token is 32 random bytes in hex');
+        assert.match(token, /^ispvmenroll_[0-9a-f]{64}_[0-9a-f]{64}$/,
+          'the token: its secret and the agent CA\'s fingerprint');
         assert.ok((await page.locator('#new-agent-command').textContent()).includes(token));
         const row = rowSelector(name);
         await page.locator(row).waitFor();
