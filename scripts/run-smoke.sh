@@ -2,8 +2,9 @@
 # The README's first command, checked end to end: scripts/run.sh against a fresh database of the
 # private PostgreSQL (scripts/pg.sh) on a free port must serve /readyz and store live samples
 # from the simulated demo fleet, polled as the server assigns it and pushed by its enrolled agent
-# over mutual TLS, with every router's reachability probe, within 120 s.
-# scripts/test.sh runs it after the build (of ISPVM_PROFILE); everything it starts is stopped and the database dropped at the end.
+# over mutual TLS, with every router's reachability probe, within 120 s. scripts/test.sh runs
+# it after the build (of ISPVM_PROFILE); everything it starts is stopped and the database
+# dropped at the end.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=scripts/env.sh

@@ -3,11 +3,12 @@
 # release (ISPVM_PROFILE=dev: the unoptimised build), starts a private PostgreSQL when
 # DATABASE_URL is unset, creates the master key .ispvm/master.key when
 # ENCRYPTION_MASTER_KEY_FILE is unset, migrates, creates the first admin (prints its password
-# once; or set INITIAL_ADMIN_PASSWORD), loads the demo ISP into an empty database, starts the simulated demo fleet (`ispvm-sim`) and an edge agent
-# (`ispvm-agent`) polling it and pushing to the server (NO_DEMO=1 skips all three), and serves on
-# http://127.0.0.1:3000 (LISTEN_ADDR / PUBLIC_BASE_URL to change). The demo agent enrolls once
-# with a one-time token and pushes over mutual TLS to the agent listener, AGENT_LISTEN
-# (127.0.0.1:8443 unless set). Ctrl-C stops all of it.
+# once; or set INITIAL_ADMIN_PASSWORD), loads the demo ISP into an empty database, starts the
+# simulated demo fleet (`ispvm-sim`) and an edge agent (`ispvm-agent`) polling it and pushing
+# to the server (NO_DEMO=1 skips all three), and serves on http://127.0.0.1:3000 (LISTEN_ADDR /
+# PUBLIC_BASE_URL to change). The demo agent enrolls once with a one-time token, is assigned
+# every demo site, fetches its devices and credentials from the server, and pushes over mutual
+# TLS to the agent listener, AGENT_LISTEN (127.0.0.1:8443 unless set). Ctrl-C stops all of it.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=scripts/env.sh

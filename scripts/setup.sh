@@ -5,8 +5,8 @@
 #   scripts/setup.sh                 # everything, incl. headless Chromium for browser tests
 #   SKIP_BROWSER=1 scripts/setup.sh  # no Chromium
 #
-# Machine-level tools (cargo-leptos takes ~10 min to build on 2 cores, unoptimised) go to $ISPVM_TOOLS
-# (default ~/.cache/ispvm/tools) so that every later checkout and CI run skips them.
+# Machine-level tools (the longest, cargo-leptos, takes ~10 min to build on 2 cores) go to
+# $ISPVM_TOOLS (default ~/.cache/ispvm/tools) so that every later checkout and CI run skips them.
 # Never `rustup target add` here: it hangs without internet. The wasm32 std is built from
 # Debian's rust-web-src with -Zbuild-std instead (see rust-toolchain.toml and Cargo.toml).
 set -euo pipefail
