@@ -96,32 +96,10 @@ alter table sample_1h rename to sample_1h_unpartitioned;
 alter index sample_1m_pkey rename to sample_1m_unpartitioned_pkey;
 alter index sample_1h_pkey rename to sample_1h_unpartitioned_pkey;
 
-create table sample_1m (
-    series_id bigint not null,
-    bucket timestamptz not null,
-    count integer not null,
-    min double precision not null,
-    max double precision not null,
-    sum double precision not null,
-    last double precision not null,
-    last_at timestamptz not null,
-    hist_keys smallint[] not null,
-    hist_counts integer[] not null,
-    primary key (series_id, bucket)
-) partition by range (bucket);
-create table sample_1h (
-    series_id bigint not null,
-    bucket timestamptz not null,
-    count integer not null,
-    min double precision not null,
-    max double precision not null,
-    sum double precision not null,
-    last double precision not null,
-    last_at timestamptz not null,
-    hist_keys smallint[] not null,
-    hist_counts integer[] not null,
-    primary key (series_id, bucket)
-) partition by range (bucket);
+create table sample_1m (like sample_1m_unpartitioned including defaults including constraints)
+    partition by range (bucket);
+alter table sample_1m add primary key (series_id, bucket);
+create table sample_1h (like sample_1m including all) partition by range (bucket);
 
 select telemetry_ensure_rollup_partitions('1m', min(bucket), max(bucket))
 from sample_1m_unpartitioned having count(*) > 0;

@@ -7,20 +7,14 @@
 // be made). Names carry a per-run suffix: the database outlives a single test.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
 import {
-  TEST_TIMEOUT, createSite, launchBrowser, openPage, signInAsAdmin, submitInMode, uniqueName,
+  TEST_TIMEOUT, createSite, fileBrowser, openPage, signInAsAdmin, submitInMode, uniqueName,
   withPage,
 } from './support.mjs';
 
-let browser;
-before(async () => {
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-});
+const browser = fileBrowser();
 
 const PAGE = '/admin/agents';
 const rowSelector = (name) => `#agents-table tr[data-name="${name}"]`;
@@ -30,7 +24,7 @@ for (const js of [true, false]) {
 
   describe(`agents (${mode})`, () => {
     test(`${mode}: a new agent gets a one-time token, then a site assigned and unassigned`, { timeout: TEST_TIMEOUT }, (t) =>
-      withPage(browser, t, { js }, async (page) => {
+      withPage(browser(), t, { js }, async (page) => {
         await signInAsAdmin(page, { js });
         const code = uniqueName(js ? 'a' : 'g').slice(0, 16).toUpperCase();
         const site = await createSite(page, js, `E2E agent POP ${code}`, code);

@@ -8,22 +8,16 @@
 //     there leads back to /admin/users.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
 import {
-  ADMIN_PASSWORD, ADMIN_USER, TEST_TIMEOUT, assertNotHydrated, assertRedirect, fillLogin,
-  formAction, here, launchBrowser, submitForm, waitForHydration, waitForPath, withPage,
+  ADMIN_PASSWORD, ADMIN_USER, TEST_TIMEOUT, assertNotHydrated, assertRedirect, fileBrowser,
+  fillLogin, formAction, here, submitForm, waitForHydration, waitForPath, withPage,
 } from './support.mjs';
 
 const TENANT_NAME = process.env.E2E_TENANT_NAME || 'Demo ISP';
 
-let browser;
-before(async () => {
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-});
+const browser = fileBrowser();
 
 /** How a form was sent: through the hydrated client (fetch) or as a browser navigation. */
 function assertSentBy(request, js, what) {
@@ -50,7 +44,7 @@ for (const js of [true, false]) {
 
   describe(`sign-in and navigation (${mode})`, () => {
     test(`${mode}: sign in, home, users page, sign out`, { timeout: TEST_TIMEOUT }, (t) =>
-      withPage(browser, t, { js }, async (page) => {
+      withPage(browser(), t, { js }, async (page) => {
         const res = await page.goto('/login');
         assert.equal(res.status(), 200, 'GET /login');
         if (js) {
@@ -126,7 +120,7 @@ for (const js of [true, false]) {
       }));
 
     test(`${mode}: a wrong password shows an error and stays on /login`, { timeout: TEST_TIMEOUT }, (t) =>
-      withPage(browser, t, { js }, async (page) => {
+      withPage(browser(), t, { js }, async (page) => {
         await page.goto('/login');
         if (js) await waitForHydration(page);
 
@@ -148,7 +142,7 @@ for (const js of [true, false]) {
       }));
 
     test(`${mode}: an unknown route answers 404 with the Not found page`, { timeout: TEST_TIMEOUT }, (t) =>
-      withPage(browser, t, { js }, async (page) => {
+      withPage(browser(), t, { js }, async (page) => {
         const res = await page.goto('/no-such-page');
         assert.equal(res.status(), 404, 'GET /no-such-page');
         if (js) {
@@ -161,7 +155,7 @@ for (const js of [true, false]) {
       }));
 
     test(`${mode}: signed out, /admin/users redirects to /login?next=/admin/users`, { timeout: TEST_TIMEOUT }, (t) =>
-      withPage(browser, t, { js }, async (page, context) => {
+      withPage(browser(), t, { js }, async (page, context) => {
         // The server itself answers a navigation (Accept: text/html, as a browser sends) with
         // the redirect, no script involved.
         const raw = await context.request.get('/admin/users', {

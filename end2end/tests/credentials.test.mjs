@@ -9,20 +9,14 @@
 // server a master key (without one, saving a profile answers 503).
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
 import {
-  TEST_TIMEOUT, assertNotHydrated, assertRedirect, formAction, here, launchBrowser,
-  signInAsAdmin, submitForm, uniqueName, waitForHydration, waitForPath, withPage,
+  TEST_TIMEOUT, assertNotHydrated, assertRedirect, fileBrowser, formAction, here, signInAsAdmin,
+  submitForm, uniqueName, waitForHydration, waitForPath, withPage,
 } from './support.mjs';
 
-let browser;
-before(async () => {
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-});
+const browser = fileBrowser();
 
 const LIST = '/inventory/credentials';
 const row = (page, name) => page.locator(`#credentials-table tr[data-name="${name}"]`);
@@ -85,7 +79,7 @@ for (const js of [true, false]) {
 
   describe(`credentials (${mode})`, () => {
     test(`${mode}: a new RouterOS login is listed and its password is never served`, { timeout: TEST_TIMEOUT }, (t) =>
-      withPage(browser, t, { js }, async (page) => {
+      withPage(browser(), t, { js }, async (page) => {
         await openList(page, js);
         // Hydrated, the form shows only the chosen kind's fields; without JavaScript, all.
         const v2c = page.locator('fieldset[data-kind="snmp_v2c"]');
@@ -122,7 +116,7 @@ for (const js of [true, false]) {
       }));
 
     test(`${mode}: a short SNMP v3 passphrase is refused with a message`, { timeout: TEST_TIMEOUT }, (t) =>
-      withPage(browser, t, { js }, async (page) => {
+      withPage(browser(), t, { js }, async (page) => {
         await openList(page, js);
         const name = uniqueName('e2ev3');
         await page.locator('#new-credential-name').fill(name);
@@ -141,7 +135,7 @@ for (const js of [true, false]) {
       }));
 
     test(`${mode}: a profile is renamed, keeping its secret, and deleted`, { timeout: TEST_TIMEOUT }, (t) =>
-      withPage(browser, t, { js }, async (page) => {
+      withPage(browser(), t, { js }, async (page) => {
         await openList(page, js);
         const profile = { name: uniqueName('e2eedit'), username: 'api', password: distinctiveSecret() };
         await createRouterOs(page, js, profile);

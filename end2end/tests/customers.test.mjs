@@ -8,20 +8,14 @@
 // Names carry a per-run suffix: the database outlives a single test.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
 import {
-  TEST_TIMEOUT, assertNotHydrated, here, launchBrowser, openPage, signInAsAdmin, submitInMode,
+  TEST_TIMEOUT, assertNotHydrated, fileBrowser, here, openPage, signInAsAdmin, submitInMode,
   uniqueName, waitForHydration, waitForMatch, withPage,
 } from './support.mjs';
 
-let browser;
-before(async () => {
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-});
+const browser = fileBrowser();
 
 const CUSTOMER_PAGE = /^\/inventory\/customers\/(\d+)$/;
 const SERVICE_PAGE = /^\/inventory\/services\/(\d+)$/;
@@ -51,7 +45,7 @@ for (const js of [true, false]) {
 
   describe(`customers and services (${mode})`, () => {
     test(`${mode}: "Add a customer" creates a customer that the search finds`, { timeout: TEST_TIMEOUT }, (t) =>
-      withPage(browser, t, { js }, async (page) => {
+      withPage(browser(), t, { js }, async (page) => {
         await signInAsAdmin(page, { js });
         const customer = newCustomer(js ? 'cjs' : 'cnojs');
         await createCustomer(page, js, customer);
@@ -73,7 +67,7 @@ for (const js of [true, false]) {
       }));
 
     test(`${mode}: a taken account id is refused on that field`, { timeout: TEST_TIMEOUT }, (t) =>
-      withPage(browser, t, { js }, async (page) => {
+      withPage(browser(), t, { js }, async (page) => {
         await signInAsAdmin(page, { js });
         const customer = newCustomer(js ? 'dupjs' : 'dupnojs');
         await createCustomer(page, js, customer);
@@ -95,7 +89,7 @@ for (const js of [true, false]) {
       }));
 
     test(`${mode}: a service created for a customer is listed`, { timeout: TEST_TIMEOUT }, (t) =>
-      withPage(browser, t, { js }, async (page) => {
+      withPage(browser(), t, { js }, async (page) => {
         await signInAsAdmin(page, { js });
         const customer = newCustomer(js ? 'svcjs' : 'svcnojs');
         const customerId = await createCustomer(page, js, customer);

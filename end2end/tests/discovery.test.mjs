@@ -9,23 +9,19 @@
 
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 
 import {
-  BASE_URL, TEST_TIMEOUT, createDevice, createSite, launchBrowser, openPage, signInAsAdmin,
+  BASE_URL, TEST_TIMEOUT, createDevice, createSite, fileBrowser, openPage, signInAsAdmin,
   submitInMode, uniqueName, withPage,
 } from './support.mjs';
 
 const TOKEN = process.env.E2E_INGEST_TOKEN;
 
-let browser;
-before(async () => {
+before(() => {
   assert.ok(TOKEN, 'E2E_INGEST_TOKEN (scripts/e2e.sh makes it)');
-  browser = await launchBrowser();
 });
-after(async () => {
-  await browser?.close();
-});
+const browser = fileBrowser();
 
 const PAGE = '/inventory/discovery';
 
@@ -63,7 +59,7 @@ for (const js of [true, false]) {
 
   describe(`link discovery (${mode})`, () => {
     test(`${mode}: a new neighbour is accepted as a link, an unknown one dismissed`, { timeout: TEST_TIMEOUT }, (t) =>
-      withPage(browser, t, { js }, async (page) => {
+      withPage(browser(), t, { js }, async (page) => {
         await signInAsAdmin(page, { js });
         const code = uniqueName(js ? 'd' : 'h').slice(0, 16).toUpperCase();
         const site = await createSite(page, js, `E2E discovery ${code}`, code);

@@ -6,20 +6,14 @@
 // Codes carry a per-run suffix: the database outlives a single test.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
 import {
-  TEST_TIMEOUT, launchBrowser, openPage, signInAsAdmin, submitInMode, uniqueName, waitForMatch,
+  TEST_TIMEOUT, fileBrowser, openPage, signInAsAdmin, submitInMode, uniqueName, waitForMatch,
   withPage,
 } from './support.mjs';
 
-let browser;
-before(async () => {
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-});
+const browser = fileBrowser();
 
 const IMPORT_PAGE = /^\/inventory\/import\/(\d+)$/;
 
@@ -50,7 +44,7 @@ for (const js of [true, false]) {
 
   describe(`CSV import (${mode})`, () => {
     test(`${mode}: one bad row shows its error and imports nothing; the fixed file applies`, { timeout: TEST_TIMEOUT }, (t) =>
-      withPage(browser, t, { js }, async (page) => {
+      withPage(browser(), t, { js }, async (page) => {
         await signInAsAdmin(page, { js });
         const tag = uniqueName(js ? 'i' : 'k').slice(-10).toUpperCase();
         const good = [`A${tag},Import ${tag} A,Europe/Vienna`, `B${tag},Import ${tag} B,UTC`];

@@ -9,20 +9,14 @@
 // Names carry a per-run suffix: the database outlives a single test.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
 import {
-  TEST_TIMEOUT, createDevice, createSite, launchBrowser, openPage, signInAsAdmin, submitInMode,
+  TEST_TIMEOUT, createDevice, createSite, fileBrowser, openPage, signInAsAdmin, submitInMode,
   uniqueName, waitForHydration, waitForMatch, withPage,
 } from './support.mjs';
 
-let browser;
-before(async () => {
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-});
+const browser = fileBrowser();
 
 const DEVICE_PAGE = /^\/inventory\/devices\/(\d+)$/;
 
@@ -42,7 +36,7 @@ for (const js of [true, false]) {
 
   describe(`sites, devices and links (${mode})`, () => {
     test(`${mode}: a site, two devices and an uplink, drawn on the site's topology`, { timeout: TEST_TIMEOUT }, (t) =>
-      withPage(browser, t, { js }, async (page) => {
+      withPage(browser(), t, { js }, async (page) => {
         await signInAsAdmin(page, { js });
         const code = uniqueName(js ? 's' : 'n').slice(0, 16);
         const site = await createSite(page, js, `E2E POP ${code}`, code);
@@ -79,7 +73,7 @@ for (const js of [true, false]) {
       }));
 
     test(`${mode}: a link's capacity is edited in place`, { timeout: TEST_TIMEOUT }, (t) =>
-      withPage(browser, t, { js }, async (page) => {
+      withPage(browser(), t, { js }, async (page) => {
         await signInAsAdmin(page, { js });
         const code = uniqueName(js ? 'e' : 'f').slice(0, 16);
         const site = await createSite(page, js, `E2E edit ${code}`, code);
@@ -122,7 +116,7 @@ for (const js of [true, false]) {
       }));
 
     test(`${mode}: a bad management address is refused on its field`, { timeout: TEST_TIMEOUT }, (t) =>
-      withPage(browser, t, { js }, async (page) => {
+      withPage(browser(), t, { js }, async (page) => {
         await signInAsAdmin(page, { js });
         const code = uniqueName(js ? 'b' : 'c').slice(0, 16);
         const site = await createSite(page, js, `E2E bad ${code}`, code);

@@ -8,21 +8,15 @@
 // Usernames carry a per-run suffix: the database outlives a single test.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
 import {
-  ADMIN_USER, TEST_TIMEOUT, assertNotHydrated, assertRedirect, fillLogin, formAction, here,
-  launchBrowser, newPassword, signInAsAdmin, submitForm, uniqueName, waitForHydration,
-  waitForPath, withPage,
+  ADMIN_USER, TEST_TIMEOUT, assertNotHydrated, assertRedirect, fileBrowser, fillLogin, formAction,
+  here, newPassword, signInAsAdmin, submitForm, uniqueName, waitForHydration, waitForPath,
+  withPage,
 } from './support.mjs';
 
-let browser;
-before(async () => {
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-});
+const browser = fileBrowser();
 
 const row = (page, username) => page.locator(`#users-table tr[data-username="${username}"]`);
 const bodyRows = (page) => page.locator('#users-table tbody tr');
@@ -90,7 +84,7 @@ for (const js of [true, false]) {
 
   describe(`users admin (${mode})`, () => {
     test(`${mode}: "Add a user" creates a user that shows in the table`, { timeout: TEST_TIMEOUT }, (t) =>
-      withPage(browser, t, { js }, async (page) => {
+      withPage(browser(), t, { js }, async (page) => {
         await openUsersPage(page, js);
         const before = await userCount(page);
         assert.equal(before.shown, before.total, 'unfiltered page shows every user');
@@ -105,7 +99,7 @@ for (const js of [true, false]) {
         if (!js) await assertNotHydrated(page);
 
         // The new account works: it signs in (own context, no admin session).
-        await withPage(browser, { name: `${t.name} (new user signs in)` }, { js }, async (other) => {
+        await withPage(browser(), { name: `${t.name} (new user signs in)` }, { js }, async (other) => {
           await other.goto('/login');
           if (js) await waitForHydration(other);
           await fillLogin(other, user.username, user.password);
@@ -115,7 +109,7 @@ for (const js of [true, false]) {
       }));
 
     test(`${mode}: a taken username is refused with a message`, { timeout: TEST_TIMEOUT }, (t) =>
-      withPage(browser, t, { js }, async (page) => {
+      withPage(browser(), t, { js }, async (page) => {
         await openUsersPage(page, js);
         const before = await userCount(page);
 
@@ -132,7 +126,7 @@ for (const js of [true, false]) {
 
     if (js) {
       test(`${mode}: typing in the filter narrows the table without submitting`, { timeout: TEST_TIMEOUT }, (t) =>
-        withPage(browser, t, { js }, async (page) => {
+        withPage(browser(), t, { js }, async (page) => {
           await openUsersPage(page, js);
           const user = newUser('e2efilter', 'viewer');
           await createUser(page, js, user);
@@ -173,7 +167,7 @@ for (const js of [true, false]) {
         }));
     } else {
       test(`${mode}: the filter form filters on the server (?q=)`, { timeout: TEST_TIMEOUT }, (t) =>
-        withPage(browser, t, { js }, async (page) => {
+        withPage(browser(), t, { js }, async (page) => {
           await openUsersPage(page, js);
           const user = newUser('e2eq', 'viewer');
           await createUser(page, js, user);
