@@ -215,15 +215,17 @@ async fn dirty(conn: &mut PgConnection, tier: Tier) -> anyhow::Result<(u64, u64)
         Some(next) => watermark(conn, next).await?,
         None => None,
     };
-    let span = sqlx::query!(
-        "select min(bucket) as first, max(bucket) as last from rollup_dirty where tier = $1",
-        tier.name()
-    )
-    .fetch_one(&mut *conn)
-    .await
-    .context("find the dirty buckets")?;
-    if let (Some(first), Some(last)) = (span.first, span.last) {
-        ensure_partitions(&mut *conn, tier, first, last).await?;
+    if tier.partitioned() {
+        let span = sqlx::query!(
+            "select min(bucket) as first, max(bucket) as last from rollup_dirty where tier = $1",
+            tier.name()
+        )
+        .fetch_one(&mut *conn)
+        .await
+        .context("find the dirty buckets")?;
+        if let (Some(first), Some(last)) = (span.first, span.last) {
+            ensure_partitions(&mut *conn, tier, first, last).await?;
+        }
     }
     loop {
         let mut tx = conn.begin().await.context("begin a dirty step")?;
