@@ -139,8 +139,15 @@ impl MasterKey {
     }
 }
 
-/// The SHA-256 of a bearer secret (an ingest token, an enrollment token), as stored: a random
-/// 32-byte secret needs no salt or slow hash, and the digest is looked up by equality.
+/// A new bearer secret (an ingest token, an enrollment token): 32 random bytes in hex.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    OsRng.fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+/// The SHA-256 of a bearer secret, as stored: a random 32-byte secret needs no salt or slow
+/// hash, and the digest is looked up by equality.
 pub fn token_digest(secret: &str) -> [u8; 32] {
     Sha256::digest(secret.as_bytes()).into()
 }

@@ -425,10 +425,7 @@ async fn a_wifiwave2_radio_is_read_from_its_own_table() {
         "model = \"SXTsq 5 ac\"\nrouteros = \"7.12.1\"",
     );
     assert_ne!(demo, DEMO, "the demo hotel CPE's version moved");
-    let topology = Topology::parse(&demo, "isp.toml").expect("parses");
-    let fleet = Fleet::start(&topology, &FleetOptions::local(13))
-        .await
-        .expect("fleet starts");
+    let (fleet, topology) = fleet_of(&demo, 13).await;
     let stats = Stats::default();
     let mut poller = Poller::new(
         target(

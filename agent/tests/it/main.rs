@@ -26,8 +26,13 @@ pub const DEMO: &str = include_str!("../../../server/demo/isp.toml");
 /// The demo fleet, every router on 127.0.0.1 with a free port (tests run in parallel, and a
 /// demo simulator may be running on the real addresses).
 pub async fn demo_fleet() -> (Fleet, Topology) {
-    let topology = Topology::parse(DEMO, "isp.toml").expect("demo parses");
-    let fleet = Fleet::start(&topology, &FleetOptions::local(11))
+    fleet_of(DEMO, 11).await
+}
+
+/// The fleet of a topology file's text, on 127.0.0.1 with free ports, simulated with `seed`.
+pub async fn fleet_of(text: &str, seed: u64) -> (Fleet, Topology) {
+    let topology = Topology::parse(text, "isp.toml").expect("topology parses");
+    let fleet = Fleet::start(&topology, &FleetOptions::local(seed))
         .await
         .expect("fleet starts");
     (fleet, topology)

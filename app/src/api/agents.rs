@@ -42,7 +42,6 @@ pub async fn unassign_agent_site(agent: String, site: String) -> Result<(), AppE
 
 #[cfg(feature = "ssr")]
 pub mod ssr {
-    use rand::RngCore;
     use serde_json::json;
     use telemetry::enroll::EnrollmentToken;
 
@@ -87,9 +86,7 @@ pub mod ssr {
 
     /// A new token: 32 random bytes, stored as their SHA-256.
     pub fn new_secret() -> (String, [u8; 32]) {
-        let mut bytes = [0u8; 32];
-        rand::rngs::OsRng.fill_bytes(&mut bytes);
-        let secret = hex::encode(bytes);
+        let secret = crate::crypto::random_token();
         let sha = crate::crypto::token_digest(&secret);
         (secret, sha)
     }

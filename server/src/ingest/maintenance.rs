@@ -1,8 +1,7 @@
 //! The telemetry store's background work: raw and rollup partitions created ahead, rollups, and
 //! retention (whole partitions dropped: raw by day, 1m by month, 1h by year; old batch ids
-//! deleted). Each job is a
-//! function tests call with their own `now`; [`spawn`] runs them under the server's
-//! cancellation token. Single-writer jobs take a Postgres advisory lock, so replicas are safe.
+//! deleted). Each job is a function tests call with their own `now`; [`spawn`] runs them under
+//! the server's cancellation token. Single-writer jobs take a Postgres advisory lock, so replicas are safe.
 
 use anyhow::Context;
 use sqlx::PgPool;

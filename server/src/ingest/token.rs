@@ -3,15 +3,12 @@
 //! without a salt is safe, and recognisable in a leaked file.
 
 use app::crypto::token_digest as hash;
-use rand::RngCore;
 
 const PREFIX: &str = "ispvm_";
 
 /// A new random token.
 pub fn generate() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    format!("{PREFIX}{}", hex::encode(bytes))
+    format!("{PREFIX}{}", app::crypto::random_token())
 }
 
 /// The token of an `Authorization: Bearer …` header value, if it is one.
