@@ -88,7 +88,6 @@ async fn run(pool: PgPool, hours: usize) -> anyhow::Result<()> {
     }
     let token = server::ingest::token::create(&pool, "bench", "pop-bench").await?;
     let now = OffsetDateTime::now_utc();
-    server::ingest::maintenance::ensure_partitions(&pool, now).await?;
     let (addr, shutdown) = serve(&pool).await?;
 
     // 1. One poll of every router: the live rate, and the backlog's templates.

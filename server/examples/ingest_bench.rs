@@ -5,8 +5,13 @@
 //! gzip JSON batches of 10,000 samples with concurrent clients, end to end (HTTP → committed
 //! rows). In the same run, as baselines, it writes the same rows into the same table with
 //! binary `COPY` (what the write path uses) and with an `unnest` insert. All bodies are
-//! compressed before the clock starts. Settings: `BENCH_DEVICES` (2000), `BENCH_ROUNDS` (2,
-//! so 200,000 samples), `BENCH_CLIENTS` (4).
+//! compressed before the clock starts. Then the batch latency at a fixed 5,000 samples/s
+//! (1,000-sample batches, five a second, sent on schedule whatever the answers take), and the
+//! on-disk size of a day of 10-second samples of 100 series before and after compaction
+//! (TimescaleDB mode: compressed chunks; plain mode compacts nothing yet). Settings:
+//! `BENCH_DEVICES` (2000), `BENCH_ROUNDS` (2, so 200,000 samples), `BENCH_CLIENTS` (4),
+//! `BENCH_PACED_SECS` (20). The storage mode is the scratch database's: point `DATABASE_URL`
+//! at a server with TimescaleDB preloaded to measure that mode.
 
 // Each benchmark uses part of what the benchmarks share.
 #[allow(dead_code)]
@@ -60,8 +65,13 @@ fn gzip(bytes: &[u8]) -> anyhow::Result<Vec<u8>> {
     Ok(enc.finish()?)
 }
 
-/// The gzip bodies of one round: every series once at `ts`, in batches of 10,000.
-fn round_bodies(devices: &[i64], ts: i64, round: i64) -> anyhow::Result<Vec<Vec<u8>>> {
+/// The gzip bodies of one round: every series once at `ts`, in batches of `batch` samples.
+fn round_bodies(
+    devices: &[i64],
+    ts: i64,
+    round: i64,
+    batch: usize,
+) -> anyhow::Result<Vec<Vec<u8>>> {
     let all: Vec<Value> = devices
         .iter()
         .flat_map(|&d| {
@@ -70,7 +80,7 @@ fn round_bodies(devices: &[i64], ts: i64, round: i64) -> anyhow::Result<Vec<Vec<
                 .map(move |(m, i)| sample(d, &m, &i, ts, round))
         })
         .collect();
-    all.chunks(BATCH)
+    all.chunks(batch)
         .map(|chunk| {
             let batch = json!({
                 "batch_id": uuid::Uuid::new_v4(),
@@ -162,7 +172,6 @@ async fn run(
     .fetch_all(&pool)
     .await?;
     let token = server::ingest::token::create(&pool, "bench", "bench").await?;
-    server::ingest::maintenance::ensure_partitions(&pool, OffsetDateTime::now_utc()).await?;
 
     let (addr, shutdown) = serve(&pool).await?;
     let ingest_url = format!("http://{addr}{}", telemetry::INGEST_PATH);
@@ -178,7 +187,7 @@ async fn run(
     let now_ms = telemetry::UnixMs::from_datetime(OffsetDateTime::now_utc()).0;
 
     // Cold: the first round creates the series.
-    let bodies = round_bodies(&devices, now_ms - 55_000, 0)?;
+    let bodies = round_bodies(&devices, now_ms - 55_000, 0, BATCH)?;
     let bytes: usize = bodies.iter().map(Vec::len).sum();
     let (secs, _) = send_all(&ingest_url, &token, bodies, clients).await?;
     say(&format!(
@@ -195,6 +204,7 @@ async fn run(
             &devices,
             now_ms - 45_000 + r as i64 * 1_000,
             r as i64 + 1,
+            BATCH,
         )?);
     }
     let (secs, latencies) = send_all(&ingest_url, &token, bodies, clients).await?;
@@ -254,6 +264,26 @@ async fn run(
     say(&format!(
         "  raw storage: {bytes_per_sample:.1} bytes/sample with indexes ({raw_rows} rows)"
     ));
+    let paced_secs = setting("BENCH_PACED_SECS", 20);
+    let paced = paced_latencies(&ingest_url, &token, &devices, now_ms, paced_secs).await?;
+    say(&format!(
+        "  at a fixed 5,000 samples/s ({} batches of {PACED_BATCH} in {paced_secs} s): batch latency p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms",
+        paced.len(),
+        percentile(&paced, 0.5),
+        percentile(&paced, 0.95),
+        percentile(&paced, 0.99)
+    ));
+    let compact = compacted_size(&pool).await?;
+    say(&format!(
+        "  a day of 10 s samples, {} rows ({} storage): {:.1} bytes/sample as written, {}",
+        compact.rows,
+        compact.mode,
+        compact.before,
+        compact.after.map_or_else(
+            || "no compaction in this mode".to_owned(),
+            |a| format!("{a:.1} bytes/sample compacted")
+        )
+    ));
     say(&serde_json::to_string(&json!({
         "samples_per_s": http_rate.round(),
         "copy_baseline_per_s": copy_rate.round(),
@@ -261,11 +291,172 @@ async fn run(
         "ratio": (http_rate / copy_rate * 100.0).round() / 100.0,
         "p50_ms": percentile(&latencies, 0.5).round(),
         "p95_ms": percentile(&latencies, 0.95).round(),
+        "p95_ms_at_5k": (percentile(&paced, 0.95) * 10.0).round() / 10.0,
         "bytes_per_sample_raw": (bytes_per_sample * 10.0).round() / 10.0,
+        "storage_mode": compact.mode,
+        "bytes_per_sample_compact": compact.after.map(|a| (a * 10.0).round() / 10.0),
     }))?);
     shutdown.cancel();
     tokio::time::sleep(Duration::from_millis(100)).await;
     Ok(())
+}
+
+const PACED_BATCH: usize = 1_000;
+
+/// Sends 1,000-sample batches five times a second for `secs` seconds (5,000 samples/s), each
+/// on its own schedule (a slow answer delays no later batch); returns the sorted latencies, ms.
+async fn paced_latencies(
+    url: &str,
+    token: &str,
+    devices: &[i64],
+    now_ms: i64,
+    secs: usize,
+) -> anyhow::Result<Vec<f64>> {
+    let mut bodies = Vec::new();
+    let mut round = 0;
+    while bodies.len() < secs * 5 {
+        bodies.extend(round_bodies(
+            devices,
+            now_ms - 30_000 + round,
+            100 + round,
+            PACED_BATCH,
+        )?);
+        round += 1;
+    }
+    bodies.truncate(secs * 5);
+    let client = reqwest::Client::new();
+    let mut tick = tokio::time::interval(Duration::from_millis(200));
+    let mut tasks = tokio::task::JoinSet::new();
+    for body in bodies {
+        tick.tick().await;
+        let (client, url, token) = (client.clone(), url.to_owned(), token.to_owned());
+        tasks.spawn(async move {
+            let t = Instant::now();
+            let res = client
+                .post(&url)
+                .bearer_auth(&token)
+                .header("content-encoding", "gzip")
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
+                .await?;
+            anyhow::ensure!(res.status() == 200, "{}", res.status());
+            Ok(t.elapsed().as_secs_f64() * 1000.0)
+        });
+    }
+    let mut latencies = Vec::new();
+    while let Some(done) = tasks.join_next().await {
+        latencies.push(done??);
+    }
+    latencies.sort_by(f64::total_cmp);
+    Ok(latencies)
+}
+
+struct Compaction {
+    mode: &'static str,
+    rows: i64,
+    /// Bytes per sample, indexes included, as written and (where the mode compacts) after.
+    before: f64,
+    after: Option<f64>,
+}
+
+/// Writes a day (ten days ago) of 10-second samples of the first 100 series, as a fleet makes
+/// them (counters rising by a varying rate, a CPU gauge wandering, `up` states), and measures
+/// that day's storage as written and compacted.
+async fn compacted_size(pool: &PgPool) -> anyhow::Result<Compaction> {
+    use server::ingest::timescale::StorageMode;
+    let mode = StorageMode::read(pool).await?;
+    let day = OffsetDateTime::now_utc().date() - time::Duration::days(10);
+    let start = day.midnight().assume_utc();
+    let (from, to) = (start, start + time::Duration::DAY);
+    if mode == StorageMode::Plain {
+        store::ensure_partitions(pool, day, day).await?;
+    }
+    let series: Vec<(i64, String)> =
+        sqlx::query_as("select id, metric from series order by id limit 100")
+            .fetch_all(pool)
+            .await?;
+    let mut rows = SampleRows::default();
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let mut noise = move || {
+        // xorshift: varied, repeatable values without a dependency.
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let mut chunks = Vec::new();
+    for (id, metric) in &series {
+        let (mut counter, mut gauge) = (1e9, 30.0_f64);
+        for i in 0..8640 {
+            let at = start + time::Duration::seconds(i * 10);
+            match metric.as_str() {
+                "up" => rows.push(*id, at, None, Some("up".into()), None),
+                "cpu_load_percent" => {
+                    gauge = (gauge + (noise() % 7) as f64 - 3.0).clamp(0.0, 100.0);
+                    rows.push(*id, at, Some(gauge), None, None);
+                }
+                _ => {
+                    counter += (noise() % 20_000_000) as f64;
+                    rows.push(*id, at, Some(counter), None, None);
+                }
+            }
+            if rows.len() == BATCH {
+                chunks.push(std::mem::take(&mut rows));
+            }
+        }
+    }
+    chunks.push(rows);
+    timed_writes(pool, &chunks, 4, Method::Copy).await?;
+    let count: i64 = sqlx::query_scalar("select count(*) from sample where at >= $1 and at < $2")
+        .bind(from)
+        .bind(to)
+        .fetch_one(pool)
+        .await?;
+    let size = |sql: &'static str| async move {
+        let bytes: i64 = sqlx::query_scalar(sql).bind(from).fetch_one(pool).await?;
+        anyhow::Ok(bytes as f64 / count as f64)
+    };
+    Ok(match mode {
+        StorageMode::Plain => Compaction {
+            mode: "plain",
+            rows: count,
+            before: size(
+                "select pg_total_relation_size(format('sample_%s', to_char($1 at time zone 'UTC', 'YYYYMMDD'))::regclass)",
+            )
+            .await?,
+            after: None,
+        },
+        StorageMode::TimescaleDb => {
+            // The day's chunk: the one whose range starts at its midnight.
+            let chunk_bytes = "select sum(d.total_bytes)::int8
+                 from timescaledb_information.chunks c
+                 join chunks_detailed_size('sample') d on d.chunk_name = c.chunk_name
+                 where c.hypertable_name = 'sample' and c.range_start = $1";
+            let before = size(chunk_bytes).await?;
+            sqlx::query(
+                "select compress_chunk(format('%I.%I', c.chunk_schema, c.chunk_name)::regclass)
+                 from timescaledb_information.chunks c
+                 where c.hypertable_name = 'sample' and c.range_start = $1",
+            )
+            .bind(from)
+            .execute(pool)
+            .await?;
+            let after = size(
+                "select sum(s.after_compression_total_bytes)::int8
+                 from timescaledb_information.chunks c
+                 join chunk_compression_stats('sample') s on s.chunk_name = c.chunk_name
+                 where c.hypertable_name = 'sample' and c.range_start = $1",
+            )
+            .await?;
+            Compaction {
+                mode: "timescaledb",
+                rows: count,
+                before,
+                after: Some(after),
+            }
+        }
+    })
 }
 
 #[derive(Clone, Copy)]

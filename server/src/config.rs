@@ -168,6 +168,33 @@ pub struct TelemetryConfig {
     pub retention_1m_days: u32,
     /// Days of 1-hour rollups kept (`RETENTION_1H_DAYS`). Daily rollups are kept for ever.
     pub retention_1h_days: u32,
+    /// The storage mode `ispvm migrate` chooses for a new database (`TELEMETRY_STORAGE`).
+    pub storage: StorageChoice,
+    /// Days after which raw samples are compressed (`TELEMETRY_COMPRESS_AFTER_DAYS`), where the
+    /// storage mode compresses (TimescaleDB: its compression policy).
+    pub compress_after_days: u32,
+}
+
+/// `TELEMETRY_STORAGE`: the storage mode asked for at migrate time (see
+/// migrations/20261128000009_timescaledb.sql). Passed to the migration as the session setting
+/// `ispvm.storage_mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StorageChoice {
+    /// TimescaleDB when the server has it and the database holds no samples yet.
+    Auto,
+    Plain,
+    /// TimescaleDB or a failed migration that says why not.
+    TimescaleDb,
+}
+
+impl StorageChoice {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StorageChoice::Auto => "auto",
+            StorageChoice::Plain => "plain",
+            StorageChoice::TimescaleDb => "timescaledb",
+        }
+    }
 }
 
 /// How much larger than `INGEST_MAX_BODY_BYTES` a decompressed ingest body may be. JSON batches
@@ -182,6 +209,8 @@ impl Default for TelemetryConfig {
             retention_raw_days: 30,
             retention_1m_days: 365,
             retention_1h_days: 5 * 365,
+            storage: StorageChoice::Auto,
+            compress_after_days: 3,
         }
     }
 }
@@ -202,6 +231,23 @@ impl TelemetryConfig {
             retention_raw_days: number(src, "RETENTION_RAW_DAYS", d.retention_raw_days, 8)?,
             retention_1m_days: number(src, "RETENTION_1M_DAYS", d.retention_1m_days, 1)?,
             retention_1h_days: number(src, "RETENTION_1H_DAYS", d.retention_1h_days, 1)?,
+            storage: match plain(src, "TELEMETRY_STORAGE").as_deref().unwrap_or("auto") {
+                "auto" => StorageChoice::Auto,
+                "plain" => StorageChoice::Plain,
+                "timescaledb" => StorageChoice::TimescaleDb,
+                other => {
+                    return Err(err(
+                        "TELEMETRY_STORAGE",
+                        format!("`{other}` is not one of auto, plain, timescaledb"),
+                    ))
+                }
+            },
+            compress_after_days: number(
+                src,
+                "TELEMETRY_COMPRESS_AFTER_DAYS",
+                d.compress_after_days,
+                1,
+            )?,
         };
         if t.max_body_bytes > usize::MAX / DECOMPRESSION_FACTOR {
             return Err(err("INGEST_MAX_BODY_BYTES", "is too large"));
@@ -527,6 +573,11 @@ impl Config {
                 "RETENTION_1H_DAYS",
                 self.telemetry.retention_1h_days.to_string(),
             ),
+            ("TELEMETRY_STORAGE", self.telemetry.storage.as_str().into()),
+            (
+                "TELEMETRY_COMPRESS_AFTER_DAYS",
+                self.telemetry.compress_after_days.to_string(),
+            ),
             (
                 "AGENT_LISTEN",
                 self.agents
@@ -594,8 +645,13 @@ mod tests {
 
     #[test]
     fn bad_values_name_the_variable() {
-        let cases: [(&[(&str, &str); 1], &str); 5] = [
+        let cases: [(&[(&str, &str); 1], &str); 7] = [
             (&[("AUTH_MODE", "ldap")], "AUTH_MODE"),
+            (&[("TELEMETRY_STORAGE", "influx")], "TELEMETRY_STORAGE"),
+            (
+                &[("TELEMETRY_COMPRESS_AFTER_DAYS", "0")],
+                "TELEMETRY_COMPRESS_AFTER_DAYS",
+            ),
             (
                 &[("PUBLIC_BASE_URL", "monitor.example.com")],
                 "PUBLIC_BASE_URL",

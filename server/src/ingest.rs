@@ -1,5 +1,6 @@
 //! Telemetry ingest and storage: `POST /api/ingest/v1/batches` (receive → validate → write),
-//! the raw partitions, the 1m/1h/1d rollups and retention (plain-PostgreSQL mode).
+//! the raw partitions, the 1m/1h/1d rollups and retention (plain-PostgreSQL mode), and
+//! TimescaleDB mode's policies (`timescale.rs`).
 //!
 //! The contract (wire types, validation) is the `telemetry` crate; this module adds what needs
 //! the database: agent tokens, device lookup in the agent's tenant, series identity, the write
@@ -17,6 +18,7 @@ pub mod receive;
 pub mod rollup;
 mod series;
 pub mod store;
+pub mod timescale;
 pub mod token;
 pub mod write;
 
@@ -30,12 +32,16 @@ use sqlx::PgPool;
 use tokio::sync::Semaphore;
 
 use crate::config::TelemetryConfig;
+use timescale::StorageMode;
 
 /// What the ingest route shares between requests.
 #[derive(Clone)]
 pub struct IngestState {
     pub pool: PgPool,
     pub settings: TelemetryConfig,
+    /// In TimescaleDB mode the write path makes no partitions and marks nothing dirty: chunks
+    /// and the continuous aggregates' invalidation do that.
+    pub mode: StorageMode,
     pub registry: Arc<telemetry::Registry>,
     pub limits: telemetry::Limits,
     pub cardinality: telemetry::CardinalityLimits,
@@ -52,9 +58,10 @@ pub struct IngestState {
 }
 
 impl IngestState {
-    pub fn new(pool: PgPool, settings: &TelemetryConfig) -> IngestState {
+    pub fn new(pool: PgPool, settings: &TelemetryConfig, mode: StorageMode) -> IngestState {
         IngestState {
             pool,
+            mode,
             writers: Arc::new(Semaphore::new(settings.max_concurrent_writes)),
             settings: settings.clone(),
             registry: Arc::new(telemetry::Registry::v1()),

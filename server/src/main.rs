@@ -476,7 +476,9 @@ async fn serve(config: Config, no_background: bool) -> anyhow::Result<()> {
     ensure_migrated(&pool).await?;
     startup::check_master_key(&pool, &config).await?;
     let state = startup::state(&config, pool.clone())?;
-    let ingest = server::ingest::IngestState::new(pool.clone(), &config.telemetry);
+    let storage = server::ingest::timescale::StorageMode::read(&pool).await?;
+    tracing::info!(mode = ?storage, "telemetry storage");
+    let ingest = server::ingest::IngestState::new(pool.clone(), &config.telemetry, storage);
     let agent_listener =
         server::agents::AgentListener::bind(&config, &pool, ingest.clone()).await?;
     let router = startup::router(&config, state, ingest);
@@ -496,6 +498,7 @@ async fn serve(config: Config, no_background: bool) -> anyhow::Result<()> {
         server::ingest::maintenance::spawn(
             &mut tasks,
             pool,
+            storage,
             config.telemetry.clone(),
             shutdown.clone(),
         );

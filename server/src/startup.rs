@@ -34,7 +34,9 @@ const MAX_FORM_BYTES: usize = 64 * 1024;
 pub async fn connect(config: &Config) -> anyhow::Result<PgPool> {
     let url = config.database_url()?;
     let options = PgConnectOptions::from_str(url.expose_secret())
-        .context("DATABASE_URL is not a valid PostgreSQL URL")?;
+        .context("DATABASE_URL is not a valid PostgreSQL URL")?
+        // Read by the migration that chooses the telemetry storage mode.
+        .options([("ispvm.storage_mode", config.telemetry.storage.as_str())]);
     PgPoolOptions::new()
         .max_connections(config.db_max_connections)
         .acquire_timeout(std::time::Duration::from_secs(10))

@@ -82,7 +82,8 @@ pub async fn serve(pool: &PgPool) -> anyhow::Result<(SocketAddr, CancellationTok
     ]);
     let app_config = Config::from_source(&vars)?;
     let state = server::startup::state(&app_config, pool.clone())?;
-    let ingest = server::ingest::IngestState::new(pool.clone(), &app_config.telemetry);
+    let mode = server::ingest::timescale::StorageMode::read(pool).await?;
+    let ingest = server::ingest::IngestState::new(pool.clone(), &app_config.telemetry, mode);
     let router = server::startup::router(&app_config, state, ingest);
     let shutdown = CancellationToken::new();
     let stop = shutdown.clone();

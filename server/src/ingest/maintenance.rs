@@ -2,6 +2,9 @@
 //! retention (whole partitions dropped: raw by day, 1m by month, 1h by year; old batch ids
 //! deleted). Each job is a function tests call with their own `now`; [`spawn`] runs them under
 //! the server's cancellation token. Single-writer jobs take a Postgres advisory lock, so replicas are safe.
+//!
+//! In TimescaleDB mode the extension's policies do the partitions', rollups' and retention's
+//! work; what runs here is [`super::timescale::apply_policies`] and the batch-id pruning.
 
 use anyhow::Context;
 use sqlx::PgPool;
@@ -11,6 +14,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use super::rollup;
+use super::timescale::{self, StorageMode};
 use crate::config::TelemetryConfig;
 
 /// Days of raw partitions kept ready before today (the replay window is 7 days).
@@ -100,14 +104,7 @@ pub async fn retention_once(
     .fetch_all(&mut *tx)
     .await
     .context("drop old 1h partitions")?;
-    let deleted_batches = sqlx::query!(
-        "delete from ingest_batch where received_at < $1",
-        now - BATCH_ID_RETENTION
-    )
-    .execute(&mut *tx)
-    .await
-    .context("delete old batch ids")?
-    .rows_affected();
+    let deleted_batches = prune_batch_ids(&mut *tx, now).await?;
     tx.commit().await.context("commit retention")?;
     Ok(Some(RetentionReport {
         dropped_partitions,
@@ -117,14 +114,46 @@ pub async fn retention_once(
     }))
 }
 
-/// The telemetry loops of `serve`: rollups every 30 s; partitions and retention hourly (and
-/// at start).
+/// Deletes the batch ids older than [`BATCH_ID_RETENTION`]; returns how many.
+async fn prune_batch_ids(
+    db: impl sqlx::PgExecutor<'_>,
+    now: OffsetDateTime,
+) -> anyhow::Result<u64> {
+    Ok(sqlx::query!(
+        "delete from ingest_batch where received_at < $1",
+        now - BATCH_ID_RETENTION
+    )
+    .execute(db)
+    .await
+    .context("delete old batch ids")?
+    .rows_affected())
+}
+
+/// The telemetry loops of `serve`: plain mode, rollups every 30 s and partitions and retention
+/// hourly (and at start); TimescaleDB mode, the policies and batch ids hourly (and at start).
 pub fn spawn(
     tasks: &mut JoinSet<(&'static str, anyhow::Result<()>)>,
     pool: PgPool,
+    mode: StorageMode,
     settings: TelemetryConfig,
     shutdown: CancellationToken,
 ) {
+    if mode == StorageMode::TimescaleDb {
+        tasks.spawn(async move {
+            let result =
+                crate::background::every(StdDuration::from_secs(3600), shutdown, || async {
+                    for policy in timescale::apply_policies(&pool, &settings).await? {
+                        tracing::info!(relation = policy.relation, kind = ?policy.kind,
+                        days = policy.days, "set a TimescaleDB policy");
+                    }
+                    prune_batch_ids(&pool, OffsetDateTime::now_utc()).await?;
+                    Ok(())
+                })
+                .await;
+            ("telemetry-policies", result)
+        });
+        return;
+    }
     let rollup_pool = pool.clone();
     let stop = shutdown.clone();
     tasks.spawn(async move {

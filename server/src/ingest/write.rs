@@ -15,6 +15,7 @@ use telemetry::{
 use super::neighbor::{self, NeighborRows};
 use super::series::{key_of, resolve_series, Key};
 use super::store::{self, BatchRow, EventRows, SampleRows, Sender};
+use super::timescale::StorageMode;
 use super::IngestState;
 
 /// Samples older than this (by the server's clock) may fall in a minute the rollup job has
@@ -83,7 +84,7 @@ pub async fn write_batch(
             .await
             .context("copy the samples")?;
     }
-    if !dirty.0.is_empty() {
+    if !dirty.0.is_empty() && state.mode == StorageMode::Plain {
         store::mark_dirty(&mut *tx, &dirty.0, &dirty.1)
             .await
             .context("mark late buckets dirty")?;
@@ -188,6 +189,9 @@ fn sample_rows(
 
 /// Creates the raw partitions of the days these rows fall in, unless known to exist.
 async fn ensure_partitions(state: &IngestState, at: &[OffsetDateTime]) -> anyhow::Result<()> {
+    if state.mode == StorageMode::TimescaleDb {
+        return Ok(());
+    }
     let (Some(first), Some(last)) = (
         at.iter().min().map(|t| t.date()),
         at.iter().max().map(|t| t.date()),

@@ -16,12 +16,12 @@ use telemetry::INGEST_PATH;
 
 use crate::{count, spawn_app_with, TestApp};
 
-struct Fixture {
-    app: TestApp,
+pub struct Fixture {
+    pub app: TestApp,
     token: String,
     tenant_id: i64,
     /// Devices `core-1` and `edge-1` of the agent's tenant.
-    core: i64,
+    pub core: i64,
     edge: i64,
     /// A device of another tenant.
     foreign: i64,
@@ -61,7 +61,7 @@ pub async fn devices_in(pool: &PgPool, tenant: i64, names: &[&str]) -> Vec<i64> 
     ids
 }
 
-async fn setup(pool: PgPool, extra: &[(&str, &str)]) -> Fixture {
+pub async fn setup(pool: PgPool, extra: &[(&str, &str)]) -> Fixture {
     let app = spawn_app_with(pool, extra).await;
     let (tenant_id, ids) = tenant_with_devices(&app.pool, "isp-a", &["core-1", "edge-1"]).await;
     let (_, other) = tenant_with_devices(&app.pool, "isp-b", &["other-core"]).await;
@@ -82,11 +82,11 @@ fn now_ms() -> i64 {
     telemetry::UnixMs::from_datetime(OffsetDateTime::now_utc()).0
 }
 
-fn ms(at: OffsetDateTime) -> i64 {
+pub fn ms(at: OffsetDateTime) -> i64 {
     telemetry::UnixMs::from_datetime(at).0
 }
 
-fn batch(id: &str, samples: Value) -> Value {
+pub fn batch(id: &str, samples: Value) -> Value {
     json!({
         "batch_id": id,
         "agent": {"name": "pop-north", "version": "0.1.0"},
@@ -122,7 +122,7 @@ impl Fixture {
     }
 
     /// Posts a batch gzip-compressed with the agent's token; asserts 200; returns the answer.
-    async fn post(&self, batch: &Value) -> Value {
+    pub async fn post(&self, batch: &Value) -> Value {
         let body = gzip(&serde_json::to_vec(batch).expect("json"));
         let res = self.post_raw(Some(&self.token), Some("gzip"), body).await;
         let status = res.status();
@@ -750,31 +750,50 @@ async fn assert_rollups_match_raw(pool: &PgPool) {
     }
 }
 
-#[sqlx::test(migrator = "server::migrate::MIGRATOR")]
-async fn rollups_equal_a_brute_force_aggregation_with_late_data(pool: PgPool) {
-    use rand::{Rng, SeedableRng};
-    let f = setup(pool, &[]).await;
-    let now = OffsetDateTime::now_utc();
-    // Three hours two days ago, so every tier rolls them; whole-number values keep sums exact.
-    let start = ms(now - Duration::days(2) - Duration::hours(3));
-    let window_ms = 3 * 3_600_000;
-    let mut rng = rand::rngs::StdRng::seed_from_u64(6);
-    let mut used = std::collections::HashSet::new();
-    let mut samples = |n: usize| {
+/// Random RTT samples of five probes of one device in three hours two days before `now` (so
+/// every tier rolls them), never two of a series at the same instant (so `last` is defined);
+/// whole-number values keep sums exact.
+pub struct ProbeSamples {
+    rng: rand::rngs::StdRng,
+    used: std::collections::HashSet<(u32, i64)>,
+    device: i64,
+    start: i64,
+}
+
+impl ProbeSamples {
+    pub fn new(device: i64, now: OffsetDateTime) -> ProbeSamples {
+        use rand::SeedableRng;
+        ProbeSamples {
+            rng: rand::rngs::StdRng::seed_from_u64(6),
+            used: std::collections::HashSet::new(),
+            device,
+            start: ms(now - Duration::days(2) - Duration::hours(3)),
+        }
+    }
+
+    pub fn take(&mut self, n: usize) -> Value {
+        use rand::Rng;
         let mut out = Vec::new();
         while out.len() < n {
-            let probe = rng.gen_range(0..5);
-            let ts = start + rng.gen_range(0..window_ms);
-            if used.insert((probe, ts)) {
-                out.push(json!({"device": f.core, "metric": "probe_rtt_ms",
+            let probe = self.rng.gen_range(0..5);
+            let ts = self.start + self.rng.gen_range(0..3 * 3_600_000);
+            if self.used.insert((probe, ts)) {
+                out.push(json!({"device": self.device, "metric": "probe_rtt_ms",
                                 "instance": format!("icmp:10.0.0.{probe}"),
-                                "ts": ts, "value": rng.gen_range(0..500)}));
+                                "ts": ts, "value": self.rng.gen_range(0..500)}));
             }
         }
         Value::Array(out)
-    };
-    let first = samples(3000);
-    let late = samples(1000);
+    }
+}
+
+#[sqlx::test(migrator = "server::migrate::MIGRATOR")]
+async fn rollups_equal_a_brute_force_aggregation_with_late_data(pool: PgPool) {
+    let f = setup(pool, &[]).await;
+    let now = OffsetDateTime::now_utc();
+    let mut samples = ProbeSamples::new(f.core, now);
+    let first = samples.take(3000);
+    let late = samples.take(1000);
     f.post(&batch("4c1e6a4e-0000-4000-8000-000000000010", first))
         .await;
     rollup::rollup_once(&f.app.pool, now)

@@ -22,6 +22,7 @@ mod pages;
 mod services;
 mod sites;
 mod telemetry;
+mod timescale;
 mod topology;
 mod users;
 
@@ -128,7 +129,10 @@ async fn serve_on(
             .expect("master key check");
     }
     let state = server::startup::state(&config, pool.clone()).expect("state");
-    let ingest = server::ingest::IngestState::new(pool.clone(), &config.telemetry);
+    let mode = server::ingest::timescale::StorageMode::read(&pool)
+        .await
+        .expect("storage mode");
+    let ingest = server::ingest::IngestState::new(pool.clone(), &config.telemetry, mode);
     let agents = server::agents::AgentListener::bind(&config, &pool, ingest.clone())
         .await
         .expect("agent listener");
