@@ -129,9 +129,10 @@ async fn serve_on(
             .expect("master key check");
     }
     let state = server::startup::state(&config, pool.clone()).expect("state");
+    // Plain where the database is not migrated yet (the readiness test starts the app first).
     let mode = server::ingest::timescale::StorageMode::read(&pool)
         .await
-        .expect("storage mode");
+        .unwrap_or(server::ingest::timescale::StorageMode::Plain);
     let ingest = server::ingest::IngestState::new(pool.clone(), &config.telemetry, mode);
     let agents = server::agents::AgentListener::bind(&config, &pool, ingest.clone())
         .await
