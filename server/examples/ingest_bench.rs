@@ -93,6 +93,31 @@ fn round_bodies(
         .collect()
 }
 
+/// Posts one gzip batch; an answer other than 200 with every sample accepted is an error.
+async fn post_batch(
+    client: &reqwest::Client,
+    url: &str,
+    token: &str,
+    body: Vec<u8>,
+) -> anyhow::Result<()> {
+    let res = client
+        .post(url)
+        .bearer_auth(token)
+        .header("content-encoding", "gzip")
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await?;
+    let status = res.status();
+    let answer: Value = res.json().await?;
+    anyhow::ensure!(status == 200, "{status}: {answer}");
+    anyhow::ensure!(
+        answer["samples"]["rejected"] == json!({}),
+        "rejections: {answer}"
+    );
+    Ok(())
+}
+
 /// Sends the bodies with `clients` concurrent clients; returns (seconds, batch latencies ms).
 async fn send_all(
     url: &str,
@@ -114,21 +139,7 @@ async fn send_all(
                 let body = queue.lock().ok().and_then(|mut q| q.pop());
                 let Some(body) = body else { break };
                 let t = Instant::now();
-                let res = client
-                    .post(&url)
-                    .bearer_auth(&token)
-                    .header("content-encoding", "gzip")
-                    .header("content-type", "application/json")
-                    .body(body)
-                    .send()
-                    .await?;
-                let status = res.status();
-                let answer: Value = res.json().await?;
-                anyhow::ensure!(status == 200, "{status}: {answer}");
-                anyhow::ensure!(
-                    answer["samples"]["rejected"] == json!({}),
-                    "rejections: {answer}"
-                );
+                post_batch(&client, &url, &token, body).await?;
                 latencies.push(t.elapsed().as_secs_f64() * 1000.0);
             }
             anyhow::Ok(latencies)
@@ -332,16 +343,8 @@ async fn paced_latencies(
         let (client, url, token) = (client.clone(), url.to_owned(), token.to_owned());
         tasks.spawn(async move {
             let t = Instant::now();
-            let res = client
-                .post(&url)
-                .bearer_auth(&token)
-                .header("content-encoding", "gzip")
-                .header("content-type", "application/json")
-                .body(body)
-                .send()
-                .await?;
-            anyhow::ensure!(res.status() == 200, "{}", res.status());
-            Ok(t.elapsed().as_secs_f64() * 1000.0)
+            post_batch(&client, &url, &token, body).await?;
+            anyhow::Ok(t.elapsed().as_secs_f64() * 1000.0)
         });
     }
     let mut latencies = Vec::new();
