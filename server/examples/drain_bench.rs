@@ -2,7 +2,7 @@
 //!
 //! How fast an agent catches up after an outage, against how fast its POP produces data. It
 //! creates a scratch database on the server of `DATABASE_URL` (dropped at the end), serves the
-//! app in this process (web only, as `ingest_bench`), and starts the demo fleet's simulator.
+//! app in this process (web only, as `ispvm bench ingest`), and starts the demo fleet's simulator.
 //!
 //! 1. Live rate: every demo router polled once with the agent's `Poller`; each poll's samples
 //!    divided by the router's interval (its profile in the demo file: 10 s, 60 s or 300 s).
@@ -13,11 +13,6 @@
 //!    polls the simulated fleet at the real intervals into the same buffer (live batches take
 //!    turns with the backlog). Prints the drain time and rate, the ratio to the live rate, and
 //!    the live batches delivered before the backlog was through.
-
-// Each benchmark uses part of what the benchmarks share.
-#[allow(dead_code)]
-#[path = "common/mod.rs"]
-mod common;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -38,7 +33,7 @@ use telemetry::{Batch, Sample, UnixMs};
 use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
 
-use common::{bench_site, in_scratch_db, say, serve, setting};
+use server::bench::{bench_site, in_scratch_db, say, serve, setting};
 
 const DEMO: &str = include_str!("../demo/isp.toml");
 /// What the agent seals at most per batch (its default).

@@ -16,11 +16,6 @@
 //!
 //! Figures and how to read them: docs/benchmarks.md.
 
-// Each benchmark uses part of what the benchmarks share.
-#[allow(dead_code)]
-#[path = "common/mod.rs"]
-mod common;
-
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -29,7 +24,7 @@ use sqlx::PgPool;
 use app::import;
 use app::model::import::ImportKind;
 use app::model::user::TenantId;
-use common::{in_scratch_db, say, setting};
+use server::bench::{in_scratch_db, say, setting};
 
 /// The generated ISP as four CSV files. Per site: 2 cores (each uplinked to both cores of the
 /// previous site, site 0's are roots), 8 aggregation routers (uplinked to both local cores) and

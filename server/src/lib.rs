@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod agents;
 pub mod background;
+pub mod bench;
 pub mod config;
 pub mod demo;
 pub mod http;

@@ -59,6 +59,19 @@ enum Command {
     /// The demo ISP (the fleet `ispvm-sim` simulates).
     #[command(subcommand)]
     Demo(DemoCommand),
+    /// Benchmarks, each on a scratch database it creates on the server of DATABASE_URL and
+    /// drops at the end. Build with --release; docs/benchmarks.md records the figures.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// The telemetry write path: samples/s end to end (HTTP → committed rows) against a binary
+    /// COPY of the same rows, batch latency at 5,000 samples/s, bytes per sample as written and
+    /// compacted. Settings: BENCH_DEVICES (2000), BENCH_ROUNDS (2), BENCH_CLIENTS (4),
+    /// BENCH_PACED_SECS (20). The last line is the figures as one JSON object.
+    Ingest,
 }
 
 #[derive(Subcommand)]
@@ -242,6 +255,7 @@ fn cli_password() -> anyhow::Result<(SecretString, bool)> {
 
 async fn run(command: Command, config: Config) -> anyhow::Result<()> {
     match command {
+        Command::Bench(BenchCommand::Ingest) => server::bench::ingest::run_from_env().await,
         Command::Config(ConfigCommand::Check) => {
             for (k, v) in config.describe() {
                 say(&format!("{k}={v}"));

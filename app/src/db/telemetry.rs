@@ -135,8 +135,9 @@ pub async fn device_availability(
 }
 
 /// The numeric raw samples of a series in `[t0, t1)` in time order, preceded by the newest one
-/// before `t0` when `with_previous` (a counter's first rate needs it). Both parts are range
-/// scans of `sample_series_at`. The caller has checked the series' tenant.
+/// before `t0` when `with_previous` (a counter's first rate needs it). Read through
+/// `telemetry_raw` and `telemetry_latest`: index range scans of the raw partitions, and of the
+/// packed days where the window reaches that far back. The caller has checked the series' tenant.
 pub async fn raw_readings(
     db: impl PgExecutor<'_>,
     series: SeriesId,
@@ -145,12 +146,9 @@ pub async fn raw_readings(
 ) -> Result<Vec<(OffsetDateTime, f64)>, AppError> {
     let rows = sqlx::query!(
         r#"select at as "at!", value as "value!" from (
-               (select at, value from sample
-                where $4 and series_id = $1 and at < $2 and value is not null
-                order by at desc limit 1)
+               select l.at, l.value from telemetry_latest($1, $2, true) l where $4
                union all
-               (select at, value from sample
-                where series_id = $1 and at >= $2 and at < $3 and value is not null)
+               select r.at, r.value from telemetry_raw($1, $2, $3) r where r.value is not null
            ) r
            order by at"#,
         series.0,
@@ -224,8 +222,9 @@ pub struct Last {
 }
 
 /// The newest raw sample of every series of a tenant's device (series whose raw samples have
-/// all aged out are left out), by metric and instance. Each is a backward scan of
-/// `sample_series_at` that stops at the first row. The caller has checked the device.
+/// all aged out are left out), by metric and instance. Each is `telemetry_latest`: a backward
+/// scan of `sample_series_at` that stops at the first row (the newest packed day only where the
+/// raw partitions hold none). The caller has checked the device.
 pub async fn last_values(
     db: impl PgExecutor<'_>,
     tenant: TenantId,
@@ -235,15 +234,10 @@ pub async fn last_values(
         r#"select s.id, s.device_id, s.metric, s.instance, l.at as "at!", l.value, l.state, l.reason,
                   p.at as "previous_at?", p.value as "previous_value?"
            from series s
-           cross join lateral (
-               select x.at, x.value, x.state, x.reason from sample x
-               where x.series_id = s.id order by x.at desc limit 1
-           ) l
+           cross join lateral telemetry_latest(s.id, 'infinity', false) l
            left join lateral (
-               select x.at, x.value from sample x
-               where l.value is not null and x.series_id = s.id and x.at < l.at
-                 and x.value is not null
-               order by x.at desc limit 1
+               select x.at, x.value from telemetry_latest(s.id, l.at, true) x
+               where l.value is not null
            ) p on true
            where s.tenant_id = $1 and s.device_id = $2
            order by s.metric, s.instance"#,
@@ -291,7 +285,7 @@ pub async fn top_gauges(
                       avg(x.value) as "avg!", max(x.value) as "max!"
                from series s
                join device d on d.tenant_id = s.tenant_id and d.id = s.device_id
-               join sample x on x.series_id = s.id and x.at >= $3 and x.at < $4
+               cross join lateral telemetry_raw(s.id, $3, $4) x
                where s.tenant_id = $1 and s.metric = $2 and x.value is not null
                group by s.id, d.name
                order by case when $5 then max(x.value) else avg(x.value) end desc, s.id
@@ -361,9 +355,8 @@ pub async fn top_counters(
                cross join lateral (
                    select x.value - lag(x.value) over w as delta,
                           extract(epoch from x.at - lag(x.at) over w)::float8 as seconds
-                   from sample x
-                   where x.series_id = s.id and x.at >= $3 and x.at < $4
-                     and x.value is not null
+                   from telemetry_raw(s.id, $3, $4) x
+                   where x.value is not null
                    window w as (order by x.at)
                ) r
                where s.tenant_id = $1 and s.metric = $2 and r.delta >= 0 and r.seconds > 0

@@ -1,6 +1,6 @@
-//! The telemetry store's background work: raw and rollup partitions created ahead, rollups, and
-//! retention (whole partitions dropped: raw by day, 1m by month, 1h by year; old batch ids
-//! deleted). Each job is a function tests call with their own `now`; [`spawn`] runs them under
+//! The telemetry store's background work: raw and rollup partitions created ahead, rollups,
+//! compaction of old raw days, and retention (whole partitions dropped: raw by day, 1m by month,
+//! 1h by year; packed raw days and old batch ids deleted). Each job is a function tests call with their own `now`; [`spawn`] runs them under
 //! the server's cancellation token. Single-writer jobs take a Postgres advisory lock, so replicas are safe.
 //!
 //! In TimescaleDB mode the extension's policies do the partitions', rollups' and retention's
@@ -25,6 +25,10 @@ pub const PARTITIONS_AHEAD: i64 = 2;
 /// rejected as too_old anyway.
 const BATCH_ID_RETENTION: Duration = Duration::days(8);
 const RETENTION_LOCK_KEY: i64 = 0x6973_7076_6d00_0002;
+/// The youngest a raw day may be before plain mode packs it, whatever
+/// `TELEMETRY_COMPRESS_AFTER_DAYS` says: the replay window (7 days) and a day more, so that no
+/// sample can still arrive for a packed day.
+const COMPACT_MIN_DAYS: u32 = 8;
 
 /// Creates the raw partitions from 7 days back to [`PARTITIONS_AHEAD`] days ahead of `now`,
 /// and the 1m and 1h partitions those days fall in. Returns how many it created.
@@ -53,6 +57,8 @@ pub struct RetentionReport {
     /// 1m partitions (by month) and 1h partitions (by year) that ended before their cutoff.
     pub dropped_1m: Vec<String>,
     pub dropped_1h: Vec<String>,
+    /// Packed raw days (one row per series and day) past the raw retention.
+    pub deleted_packed: u64,
     pub deleted_batches: u64,
 }
 
@@ -88,6 +94,14 @@ pub async fn retention_once(
     .fetch_all(&mut *tx)
     .await
     .context("drop old raw partitions")?;
+    let deleted_packed = sqlx::query!(
+        "delete from sample_packed where day < $1",
+        raw_cutoff.to_offset(time::UtcOffset::UTC).date()
+    )
+    .execute(&mut *tx)
+    .await
+    .context("delete old packed days")?
+    .rows_affected();
     // A partition goes when its whole month (year) is older than the cutoff: rows keep up to
     // a month (a year) longer than the setting, and no row is deleted one by one.
     let dropped_1m: Vec<String> = sqlx::query_scalar!(
@@ -110,8 +124,58 @@ pub async fn retention_once(
         dropped_partitions,
         dropped_1m,
         dropped_1h,
+        deleted_packed,
         deleted_batches,
     }))
+}
+
+/// Packs every raw day that can no longer change into `sample_packed` (one row per series and
+/// day; see migrations/20261129000001_plain_compaction.sql) and drops its partition, oldest
+/// first, one day per transaction. A day qualifies once it ended `compress_after_days` (at least
+/// [`COMPACT_MIN_DAYS`]) before `now` and the 1m rollup has passed it. Returns the partitions
+/// packed, or `None` when another process holds the retention lock. Plain mode only.
+pub async fn compact_once(
+    pool: &PgPool,
+    settings: &TelemetryConfig,
+    now: OffsetDateTime,
+) -> anyhow::Result<Option<Vec<String>>> {
+    let age = Duration::days(i64::from(
+        settings.compress_after_days.max(COMPACT_MIN_DAYS),
+    ));
+    let mut packed = Vec::new();
+    loop {
+        let mut tx = pool.begin().await.context("begin compaction")?;
+        let locked = sqlx::query_scalar!(
+            r#"select pg_try_advisory_xact_lock($1) as "locked!""#,
+            RETENTION_LOCK_KEY
+        )
+        .fetch_one(&mut *tx)
+        .await
+        .context("take the retention lock")?;
+        if !locked {
+            return Ok(None);
+        }
+        let rolled =
+            sqlx::query_scalar!("select rolled_to from rollup_watermark where tier = '1m'")
+                .fetch_optional(&mut *tx)
+                .await
+                .context("read the 1m watermark")?;
+        let Some(rolled) = rolled else {
+            return Ok(Some(packed));
+        };
+        let part = sqlx::query_scalar!(
+            "select telemetry_compact_raw_partition($1)",
+            (now - age).min(rolled)
+        )
+        .fetch_one(&mut *tx)
+        .await
+        .context("pack a raw day")?;
+        let Some(part) = part else {
+            return Ok(Some(packed));
+        };
+        tx.commit().await.context("commit a packed day")?;
+        packed.push(part);
+    }
 }
 
 /// Deletes the batch ids older than [`BATCH_ID_RETENTION`]; returns how many.
@@ -129,8 +193,9 @@ async fn prune_batch_ids(
     .rows_affected())
 }
 
-/// The telemetry loops of `serve`: plain mode, rollups every 30 s and partitions and retention
-/// hourly (and at start); TimescaleDB mode, the policies and batch ids hourly (and at start).
+/// The telemetry loops of `serve`: plain mode, rollups every 30 s and partitions, retention and
+/// compaction hourly (and at start); TimescaleDB mode, the policies and batch ids hourly (and
+/// at start).
 pub fn spawn(
     tasks: &mut JoinSet<(&'static str, anyhow::Result<()>)>,
     pool: PgPool,
@@ -182,6 +247,12 @@ pub fn spawn(
                 tracing::info!(created, "created sample partitions");
             }
             if let Some(report) = retention_once(&pool, &settings, now).await? {
+                if report.deleted_packed > 0 {
+                    tracing::info!(
+                        rows = report.deleted_packed,
+                        "deleted packed raw days past retention"
+                    );
+                }
                 let dropped = [
                     &report.dropped_partitions,
                     &report.dropped_1m,
@@ -192,6 +263,11 @@ pub fn spawn(
                         dropped = dropped.map(|d| d.join(",")).join(","),
                         "applied telemetry retention"
                     );
+                }
+            }
+            if let Some(packed) = compact_once(&pool, &settings, now).await? {
+                if !packed.is_empty() {
+                    tracing::info!(days = packed.join(","), "packed old raw days");
                 }
             }
             Ok(())

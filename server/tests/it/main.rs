@@ -6,6 +6,7 @@ mod assignment;
 mod audit;
 mod auth;
 mod cli;
+mod compaction;
 mod credentials;
 mod customers;
 mod demo;

@@ -1,4 +1,5 @@
-//! The ingest benchmark: `cargo run --release -p server --example ingest_bench`.
+//! The ingest benchmark: `ispvm bench ingest` (build with `--release`; a debug build says its
+//! figures mean nothing).
 //!
 //! Creates a scratch database on the server of `DATABASE_URL` (dropped at the end), serves the
 //! app on 127.0.0.1:0 in this process, and sends a fleet's samples (devices × 50 series) as
@@ -7,16 +8,11 @@
 //! binary `COPY` (what the write path uses) and with an `unnest` insert. All bodies are
 //! compressed before the clock starts. Then the batch latency at a fixed 5,000 samples/s
 //! (1,000-sample batches, five a second, sent on schedule whatever the answers take), and the
-//! on-disk size of a day of 10-second samples of 100 series before and after compaction
-//! (TimescaleDB mode: compressed chunks; plain mode compacts nothing yet). Settings:
-//! `BENCH_DEVICES` (2000), `BENCH_ROUNDS` (2, so 200,000 samples), `BENCH_CLIENTS` (4),
+//! on-disk size of a day of 10-second samples of 100 series before and after compaction (plain
+//! mode: the day packed into `sample_packed`; TimescaleDB mode: its chunk compressed).
+//! Settings: `BENCH_DEVICES` (2000), `BENCH_ROUNDS` (2, so 200,000 samples), `BENCH_CLIENTS` (4),
 //! `BENCH_PACED_SECS` (20). The storage mode is the scratch database's: point `DATABASE_URL`
 //! at a server with TimescaleDB preloaded to measure that mode.
-
-// Each benchmark uses part of what the benchmarks share.
-#[allow(dead_code)]
-#[path = "common/mod.rs"]
-mod common;
 
 use std::io::Write;
 use std::time::{Duration, Instant};
@@ -25,9 +21,9 @@ use serde_json::{json, Value};
 use sqlx::PgPool;
 use time::OffsetDateTime;
 
-use common::{bench_site, in_scratch_db, percentile, say, serve, setting};
-use server::config::Config;
-use server::ingest::store::{self, SampleRows};
+use super::{bench_site, in_scratch_db, percentile, say, serve, setting};
+use crate::config::Config;
+use crate::ingest::store::{self, SampleRows};
 
 const SERIES_PER_DEVICE: usize = 50;
 const BATCH: usize = 10_000;
@@ -153,8 +149,11 @@ async fn send_all(
     Ok((started.elapsed().as_secs_f64(), latencies))
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+/// Runs the benchmark with the `BENCH_*` settings on a scratch database of `DATABASE_URL`.
+pub async fn run_from_env() -> anyhow::Result<()> {
+    if cfg!(debug_assertions) {
+        say("warning: a debug build; build with --release for figures worth recording");
+    }
     let devices_n = setting("BENCH_DEVICES", 2000);
     let rounds = setting("BENCH_ROUNDS", 2);
     let clients = setting("BENCH_CLIENTS", 4);
@@ -182,7 +181,7 @@ async fn run(
     .bind(devices_n as i32)
     .fetch_all(&pool)
     .await?;
-    let token = server::ingest::token::create(&pool, "bench", "bench").await?;
+    let token = crate::ingest::token::create(&pool, "bench", "bench").await?;
 
     let (addr, shutdown) = serve(&pool).await?;
     let ingest_url = format!("http://{addr}{}", telemetry::INGEST_PATH);
@@ -284,16 +283,10 @@ async fn run(
         percentile(&paced, 0.95),
         percentile(&paced, 0.99)
     ));
-    let compact = compacted_size(&pool).await?;
+    let compact = compacted_size(config, &pool).await?;
     say(&format!(
-        "  a day of 10 s samples, {} rows ({} storage): {:.1} bytes/sample as written, {}",
-        compact.rows,
-        compact.mode,
-        compact.before,
-        compact.after.map_or_else(
-            || "no compaction in this mode".to_owned(),
-            |a| format!("{a:.1} bytes/sample compacted")
-        )
+        "  a day of 10 s samples, {} rows ({} storage): {:.1} bytes/sample as written, {:.1} compacted",
+        compact.rows, compact.mode, compact.before, compact.after
     ));
     say(&serde_json::to_string(&json!({
         "samples_per_s": http_rate.round(),
@@ -305,7 +298,7 @@ async fn run(
         "p95_ms_at_5k": (percentile(&paced, 0.95) * 10.0).round() / 10.0,
         "bytes_per_sample_raw": (bytes_per_sample * 10.0).round() / 10.0,
         "storage_mode": compact.mode,
-        "bytes_per_sample_compact": compact.after.map(|a| (a * 10.0).round() / 10.0),
+        "bytes_per_sample_compact": (compact.after * 10.0).round() / 10.0,
     }))?);
     shutdown.cancel();
     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -358,18 +351,21 @@ async fn paced_latencies(
 struct Compaction {
     mode: &'static str,
     rows: i64,
-    /// Bytes per sample, indexes included, as written and (where the mode compacts) after.
+    /// Bytes per sample, indexes included, as written and compacted.
     before: f64,
-    after: Option<f64>,
+    after: f64,
 }
 
 /// Writes a day (ten days ago) of 10-second samples of the first 100 series, as a fleet makes
-/// them (counters rising by a varying rate, a CPU gauge wandering, `up` states), and measures
-/// that day's storage as written and compacted.
-async fn compacted_size(pool: &PgPool) -> anyhow::Result<Compaction> {
-    use server::ingest::timescale::StorageMode;
+/// them (counters rising by a varying rate, a CPU gauge wandering, `up` states; each poll a few
+/// milliseconds late, as an agent stamps them), and measures that day's storage as written and
+/// compacted: plain mode packs the day (`maintenance::compact_once` after a rollup has set the
+/// 1m watermark), TimescaleDB mode compresses its chunk.
+async fn compacted_size(config: &Config, pool: &PgPool) -> anyhow::Result<Compaction> {
+    use crate::ingest::timescale::StorageMode;
     let mode = StorageMode::read(pool).await?;
-    let day = OffsetDateTime::now_utc().date() - time::Duration::days(10);
+    let now = OffsetDateTime::now_utc();
+    let day = now.date() - time::Duration::days(10);
     let start = day.midnight().assume_utc();
     let (from, to) = (start, start + time::Duration::DAY);
     if mode == StorageMode::Plain {
@@ -392,7 +388,8 @@ async fn compacted_size(pool: &PgPool) -> anyhow::Result<Compaction> {
     for (id, metric) in &series {
         let (mut counter, mut gauge) = (1e9, 30.0_f64);
         for i in 0..8640 {
-            let at = start + time::Duration::seconds(i * 10);
+            let late = time::Duration::milliseconds((noise() % 40) as i64);
+            let at = start + time::Duration::seconds(i * 10) + late;
             match metric.as_str() {
                 "up" => rows.push(*id, at, None, Some("up".into()), None),
                 "cpu_load_percent" => {
@@ -421,15 +418,29 @@ async fn compacted_size(pool: &PgPool) -> anyhow::Result<Compaction> {
         anyhow::Ok(bytes as f64 / count as f64)
     };
     Ok(match mode {
-        StorageMode::Plain => Compaction {
-            mode: "plain",
-            rows: count,
-            before: size(
+        StorageMode::Plain => {
+            let before = size(
                 "select pg_total_relation_size(format('sample_%s', to_char($1 at time zone 'UTC', 'YYYYMMDD'))::regclass)",
             )
-            .await?,
-            after: None,
-        },
+            .await?;
+            crate::ingest::rollup::rollup_once(pool, now).await?;
+            let packed = crate::ingest::maintenance::compact_once(pool, &config.telemetry, now)
+                .await?
+                .unwrap_or_default();
+            anyhow::ensure!(packed.len() == 1, "packed {packed:?}, not the one old day");
+            // The packed rows (their TOAST data, the primary key and the BRIN index): only
+            // this day is packed in the scratch database.
+            let packed_bytes: i64 =
+                sqlx::query_scalar("select pg_total_relation_size('sample_packed')")
+                    .fetch_one(pool)
+                    .await?;
+            Compaction {
+                mode: "plain",
+                rows: count,
+                before,
+                after: packed_bytes as f64 / count as f64,
+            }
+        }
         StorageMode::TimescaleDb => {
             // The day's chunk: the one whose range starts at its midnight.
             let chunk_bytes = "select sum(d.total_bytes)::int8
@@ -456,7 +467,7 @@ async fn compacted_size(pool: &PgPool) -> anyhow::Result<Compaction> {
                 mode: "timescaledb",
                 rows: count,
                 before,
-                after: Some(after),
+                after,
             }
         }
     })

@@ -1,5 +1,8 @@
-//! What the server's benchmarks share: settings, output, a scratch database, the app served in
-//! process. Each example includes it with `#[path = "common/mod.rs"] mod common;`.
+//! Benchmarks: `ispvm bench ingest` ([`ingest`]), and what every benchmark shares (the
+//! examples under server/examples use it too): `BENCH_*` settings, output, a scratch database,
+//! the app served in process. Figures and machines: docs/benchmarks.md.
+
+pub mod ingest;
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -10,10 +13,10 @@ use sqlx::postgres::PgPoolOptions;
 use sqlx::{Connection, PgPool};
 use tokio_util::sync::CancellationToken;
 
-use server::config::{Config, Source};
+use crate::config::{Config, Source};
 
 /// Settings given in code (the app served in process).
-pub struct Vars(pub Vec<(String, String)>);
+struct Vars(pub Vec<(String, String)>);
 
 impl Source for Vars {
     fn get(&self, name: &str) -> Option<String> {
@@ -31,7 +34,7 @@ pub fn say(line: &str) {
 
 /// A numeric `BENCH_*` setting from the environment.
 pub fn setting(name: &str, default: usize) -> usize {
-    server::config::Env
+    crate::config::Env
         .get(name)
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
@@ -59,7 +62,7 @@ pub async fn in_scratch_db<T>(
             .max_connections(connections.unwrap_or(config.db_max_connections))
             .connect(url.as_str())
             .await?;
-        server::migrate::MIGRATOR.run(&pool).await?;
+        crate::migrate::MIGRATOR.run(&pool).await?;
         let result = body(&config, pool.clone()).await;
         pool.close().await;
         result
@@ -81,21 +84,19 @@ pub async fn serve(pool: &PgPool) -> anyhow::Result<(SocketAddr, CancellationTok
         ("LOG_LEVEL".into(), "warn".into()),
     ]);
     let app_config = Config::from_source(&vars)?;
-    let state = server::startup::state(&app_config, pool.clone())?;
-    let mode = server::ingest::timescale::StorageMode::read(pool).await?;
-    let ingest = server::ingest::IngestState::new(pool.clone(), &app_config.telemetry, mode);
-    let router = server::startup::router(&app_config, state, ingest);
+    let state = crate::startup::state(&app_config, pool.clone())?;
+    let mode = crate::ingest::timescale::StorageMode::read(pool).await?;
+    let ingest = crate::ingest::IngestState::new(pool.clone(), &app_config.telemetry, mode);
+    let router = crate::startup::router(&app_config, state, ingest);
     let shutdown = CancellationToken::new();
     let stop = shutdown.clone();
-    tokio::spawn(async move { server::startup::serve(listener, router, stop).await });
+    tokio::spawn(async move { crate::startup::serve(listener, router, stop).await });
     Ok((addr, shutdown))
 }
 
 /// Tenant `bench` with one site, for a benchmark's devices: (tenant id, site id).
 pub async fn bench_site(pool: &PgPool) -> anyhow::Result<(i64, i64)> {
-    let tenant = server::admin::create_tenant(pool, "Bench", "bench")
-        .await?
-        .0;
+    let tenant = crate::admin::create_tenant(pool, "Bench", "bench").await?.0;
     let site: i64 = sqlx::query_scalar(
         "insert into site (tenant_id, name, code) values ($1, 'POP', 'POP1') returning id",
     )
