@@ -162,6 +162,9 @@ pub struct TelemetryConfig {
     pub max_body_bytes: usize,
     /// Batches written at once (`INGEST_MAX_CONCURRENT_WRITES`); more wait briefly, then get 429.
     pub max_concurrent_writes: usize,
+    /// Series one device may have (`INGEST_MAX_SERIES_PER_DEVICE`); samples that would start
+    /// one more are rejected as `too_many_series`.
+    pub max_series_per_device: u32,
     /// Days of raw samples kept (`RETENTION_RAW_DAYS`); whole daily partitions are dropped.
     pub retention_raw_days: u32,
     /// Days of 1-minute rollups kept (`RETENTION_1M_DAYS`).
@@ -206,6 +209,7 @@ impl Default for TelemetryConfig {
         TelemetryConfig {
             max_body_bytes: 10 * 1024 * 1024,
             max_concurrent_writes: 4,
+            max_series_per_device: telemetry::CardinalityLimits::default().max_series_per_device,
             retention_raw_days: 30,
             retention_1m_days: 365,
             retention_1h_days: 5 * 365,
@@ -224,6 +228,12 @@ impl TelemetryConfig {
                 src,
                 "INGEST_MAX_CONCURRENT_WRITES",
                 d.max_concurrent_writes,
+                1,
+            )?,
+            max_series_per_device: number(
+                src,
+                "INGEST_MAX_SERIES_PER_DEVICE",
+                d.max_series_per_device,
                 1,
             )?,
             // Late data is accepted for 7 days and rolled up after it lands: raw partitions
@@ -560,6 +570,10 @@ impl Config {
             (
                 "INGEST_MAX_CONCURRENT_WRITES",
                 self.telemetry.max_concurrent_writes.to_string(),
+            ),
+            (
+                "INGEST_MAX_SERIES_PER_DEVICE",
+                self.telemetry.max_series_per_device.to_string(),
             ),
             (
                 "RETENTION_RAW_DAYS",

@@ -22,12 +22,13 @@ pub mod timescale;
 pub mod token;
 pub mod write;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::routing::post;
 use axum::Router;
+use hashbrown::HashMap;
 use sqlx::PgPool;
 use tokio::sync::Semaphore;
 
@@ -66,7 +67,10 @@ impl IngestState {
             settings: settings.clone(),
             registry: Arc::new(telemetry::Registry::v1()),
             limits: telemetry::Limits::default(),
-            cardinality: telemetry::CardinalityLimits::default(),
+            cardinality: telemetry::CardinalityLimits {
+                max_series_per_device: settings.max_series_per_device,
+                ..telemetry::CardinalityLimits::default()
+            },
             permit_wait: Duration::from_secs(1),
             partitions: Arc::new(Mutex::new(HashSet::new())),
             series_cache: Arc::new(Mutex::new(HashMap::new())),

@@ -69,7 +69,7 @@ enum Command {
 enum BenchCommand {
     /// The telemetry write path: samples/s end to end (HTTP → committed rows) against a binary
     /// COPY of the same rows, batch latency at 5,000 samples/s, bytes per sample as written and
-    /// compacted. Settings: BENCH_DEVICES (2000), BENCH_ROUNDS (2), BENCH_CLIENTS (4),
+    /// compacted. Settings: BENCH_DEVICES (2000), BENCH_ROUNDS (6), BENCH_CLIENTS (4),
     /// BENCH_PACED_SECS (20). The last line is the figures as one JSON object.
     Ingest,
 }

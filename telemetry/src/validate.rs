@@ -10,7 +10,7 @@ pub(crate) mod event;
 mod outcome;
 pub(crate) mod sample;
 
-use std::collections::HashSet;
+use hashbrown::HashSet;
 
 use serde::{Deserialize, Serialize};
 

@@ -10,9 +10,9 @@
 //! (1,000-sample batches, five a second, sent on schedule whatever the answers take), and the
 //! on-disk size of a day of 10-second samples of 100 series before and after compaction (plain
 //! mode: the day packed into `sample_packed`; TimescaleDB mode: its chunk compressed).
-//! Settings: `BENCH_DEVICES` (2000), `BENCH_ROUNDS` (2, so 200,000 samples), `BENCH_CLIENTS` (4),
-//! `BENCH_PACED_SECS` (20). The storage mode is the scratch database's: point `DATABASE_URL`
-//! at a server with TimescaleDB preloaded to measure that mode.
+//! Settings: `BENCH_DEVICES` (2000), `BENCH_ROUNDS` (6, so 600,000 samples), `BENCH_CLIENTS`
+//! (4), `BENCH_PACED_SECS` (20). The storage mode is the scratch database's: point
+//! `DATABASE_URL` at a server with TimescaleDB preloaded to measure that mode.
 
 use std::io::Write;
 use std::time::{Duration, Instant};
@@ -155,7 +155,7 @@ pub async fn run_from_env() -> anyhow::Result<()> {
         say("warning: a debug build; build with --release for figures worth recording");
     }
     let devices_n = setting("BENCH_DEVICES", 2000);
-    let rounds = setting("BENCH_ROUNDS", 2);
+    let rounds = setting("BENCH_ROUNDS", 6);
     let clients = setting("BENCH_CLIENTS", 4);
     in_scratch_db("ingest", None, async |config, pool| {
         run(config, pool, devices_n, rounds, clients).await

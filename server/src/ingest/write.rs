@@ -3,9 +3,8 @@
 //! one transaction: the batch row (idempotency), the samples by `COPY`, the dirty rollup
 //! buckets of late samples, the events, the neighbour tables (`neighbor.rs`).
 
-use std::collections::HashMap;
-
 use anyhow::Context;
+use hashbrown::HashMap;
 use time::{Duration, OffsetDateTime};
 
 use telemetry::{
@@ -13,7 +12,7 @@ use telemetry::{
 };
 
 use super::neighbor::{self, NeighborRows};
-use super::series::{key_of, resolve_series, Key};
+use super::series::{resolve_series, Resolved};
 use super::store::{self, BatchRow, EventRows, SampleRows, Sender};
 use super::timescale::StorageMode;
 use super::IngestState;
@@ -49,7 +48,7 @@ pub async fn write_batch(
     });
 
     let series = resolve_series(state, owner.tenant_id, &devices, &mut batch).await?;
-    let (rows, dirty) = sample_rows(&devices, &series, &batch, now)?;
+    let (rows, dirty) = sample_rows(&series, &batch, now)?;
     ensure_partitions(state, &rows.at).await?;
     let events = event_rows(&devices, &batch)?;
     let neighbors =
@@ -161,17 +160,15 @@ type Dirty = (Vec<i64>, Vec<OffsetDateTime>);
 
 /// The raw rows, and the (series, minute) pairs that late samples touched.
 fn sample_rows(
-    devices: &HashMap<DeviceRef, i64>,
-    series: &HashMap<Key, i64>,
+    series: &Resolved,
     batch: &Validated,
     now: OffsetDateTime,
 ) -> anyhow::Result<(SampleRows, Dirty)> {
     let dirty_before = now - DIRTY_AFTER;
     let mut rows = SampleRows::default();
     let mut dirty = std::collections::BTreeSet::new();
-    for a in &batch.samples {
-        let key = key_of(devices, a).context("a resolved device")?;
-        let id = *series.get(&key).context("a resolved series")?;
+    for (position, a) in batch.samples.iter().enumerate() {
+        let id = series.id(position).context("a resolved series")?;
         let at = a.sample.ts.to_datetime().context("a validated timestamp")?;
         let (value, state) = match (&a.sample.value, a.spec.kind) {
             (Value::Number(v), MetricKind::Gauge | MetricKind::Counter) => (Some(*v), None),

@@ -260,6 +260,69 @@ async fn a_partly_bad_batch_keeps_the_good_samples_and_counts_the_rest(pool: PgP
 }
 
 #[sqlx::test(migrator = "server::migrate::MIGRATOR")]
+async fn a_device_at_its_series_limit_keeps_its_series_and_refuses_new_ones(pool: PgPool) {
+    let f = setup(pool, &[("INGEST_MAX_SERIES_PER_DEVICE", "3")]).await;
+    let ts = now_ms() - 5_000;
+    let rx = |device: i64, port: u32, ts: i64| {
+        json!({"device": device, "metric": "interface_rx_bytes_total",
+               "instance": format!("ether{port}"), "ts": ts, "value": 1000 + port})
+    };
+    // Two series of core-1 exist before.
+    f.post(&batch(
+        "4c1e6a4e-0000-4000-8000-000000000030",
+        json!([rx(f.core, 1, ts - 1000), rx(f.core, 2, ts - 1000)]),
+    ))
+    .await;
+    // Then: the two again, three new ports of core-1 (one fits), one new port of edge-1, in an
+    // order that interleaves refused and accepted samples.
+    let answer = f
+        .post(&batch(
+            "4c1e6a4e-0000-4000-8000-000000000031",
+            json!([
+                rx(f.core, 5, ts),
+                rx(f.core, 1, ts),
+                rx(f.core, 3, ts),
+                rx(f.edge, 9, ts),
+                rx(f.core, 4, ts),
+                rx(f.core, 2, ts),
+                rx(f.core, 3, ts + 1000),
+            ]),
+        ))
+        .await;
+    assert_eq!(answer["samples"]["accepted"], 5, "{answer}");
+    let refused = &answer["samples"]["rejected"]["too_many_series"];
+    // New series are admitted in key order: ether3 is the one that fits.
+    assert_eq!(refused["count"], 2, "{answer}");
+    assert_eq!(refused["examples"], json!([0, 4]), "{answer}");
+    assert_eq!(
+        refused["message"],
+        format!(
+            "sample 0: device {} already has 3 series, its limit; new series are refused until \
+             old ones expire or the limit is raised",
+            f.core
+        )
+    );
+    // Every stored sample sits on the series its own device, metric and instance name.
+    let stored: Vec<(i64, String, f64)> = sqlx::query_as(
+        "select s.device_id, s.instance, x.value from sample x join series s on s.id = x.series_id
+         order by 1, 2, x.at",
+    )
+    .fetch_all(&f.app.pool)
+    .await
+    .expect("stored");
+    let expected = vec![
+        (f.core, "ether1".to_owned(), 1001.0),
+        (f.core, "ether1".to_owned(), 1001.0),
+        (f.core, "ether2".to_owned(), 1002.0),
+        (f.core, "ether2".to_owned(), 1002.0),
+        (f.core, "ether3".to_owned(), 1003.0),
+        (f.core, "ether3".to_owned(), 1003.0),
+        (f.edge, "ether9".to_owned(), 1009.0),
+    ];
+    assert_eq!(stored, expected);
+}
+
+#[sqlx::test(migrator = "server::migrate::MIGRATOR")]
 async fn a_repeated_batch_answers_duplicate_and_writes_nothing_even_concurrently(pool: PgPool) {
     let f = setup(pool, &[]).await;
     let ts = now_ms() - 5_000;
