@@ -1,7 +1,8 @@
 //! The telemetry store's background work: raw and rollup partitions created ahead, rollups,
 //! compaction of old raw days, and retention (whole partitions dropped: raw by day, 1m by month,
-//! 1h by year; packed raw days and old batch ids deleted). Each job is a function tests call with their own `now`; [`spawn`] runs them under
-//! the server's cancellation token. Single-writer jobs take a Postgres advisory lock, so replicas are safe.
+//! 1h by year; packed raw days and old batch ids deleted). Each job is a function tests call
+//! with their own `now`; [`spawn`] runs them under the server's cancellation token.
+//! Single-writer jobs take a Postgres advisory lock, so replicas are safe.
 //!
 //! In TimescaleDB mode the extension's policies do the partitions', rollups' and retention's
 //! work; what runs here is [`super::timescale::apply_policies`] and the batch-id pruning.
@@ -133,7 +134,8 @@ pub async fn retention_once(
 /// day; see migrations/20261129000001_plain_compaction.sql) and drops its partition, oldest
 /// first, one day per transaction. A day qualifies once it ended `compress_after_days` (at least
 /// [`COMPACT_MIN_DAYS`]) before `now` and the 1m rollup has passed it. Returns the partitions
-/// packed, or `None` when another process holds the retention lock. Plain mode only.
+/// packed, or `None` when another process held the retention lock before any was. Plain mode
+/// only.
 pub async fn compact_once(
     pool: &PgPool,
     settings: &TelemetryConfig,
@@ -153,7 +155,7 @@ pub async fn compact_once(
         .await
         .context("take the retention lock")?;
         if !locked {
-            return Ok(None);
+            return Ok((!packed.is_empty()).then_some(packed));
         }
         let rolled =
             sqlx::query_scalar!("select rolled_to from rollup_watermark where tier = '1m'")

@@ -41,10 +41,7 @@ impl KeyRef<'_> {
     }
 }
 
-pub(super) fn key_of<'a>(
-    devices: &HashMap<DeviceRef, i64>,
-    a: &'a AcceptedSample,
-) -> Option<KeyRef<'a>> {
+fn key_of<'a>(devices: &HashMap<DeviceRef, i64>, a: &'a AcceptedSample) -> Option<KeyRef<'a>> {
     let device = *devices.get(&a.sample.device)?;
     Some(KeyRef(
         device,
