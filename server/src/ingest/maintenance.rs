@@ -8,7 +8,7 @@
 //! work; what runs here is [`super::timescale::apply_policies`] and the batch-id pruning.
 
 use anyhow::Context;
-use sqlx::PgPool;
+use sqlx::{PgPool, Postgres, Transaction};
 use std::time::Duration as StdDuration;
 use time::{Duration, OffsetDateTime};
 use tokio::task::JoinSet;
@@ -63,14 +63,13 @@ pub struct RetentionReport {
     pub deleted_batches: u64,
 }
 
-/// Applies the retention settings at `now`. Raw partitions go only once the 1m rollup has
-/// passed them. `None` when another process holds the lock.
-pub async fn retention_once(
-    pool: &PgPool,
-    settings: &TelemetryConfig,
-    now: OffsetDateTime,
-) -> anyhow::Result<Option<RetentionReport>> {
-    let mut tx = pool.begin().await.context("begin retention")?;
+/// A transaction holding the retention lock (retention and packing take turns with it), or
+/// `None` when another process holds it.
+async fn begin_locked(pool: &PgPool) -> anyhow::Result<Option<Transaction<'static, Postgres>>> {
+    let mut tx = pool
+        .begin()
+        .await
+        .context("begin a retention transaction")?;
     let locked = sqlx::query_scalar!(
         r#"select pg_try_advisory_xact_lock($1) as "locked!""#,
         RETENTION_LOCK_KEY
@@ -78,9 +77,19 @@ pub async fn retention_once(
     .fetch_one(&mut *tx)
     .await
     .context("take the retention lock")?;
-    if !locked {
+    Ok(locked.then_some(tx))
+}
+
+/// Applies the retention settings at `now`. Raw partitions go only once the 1m rollup has
+/// passed them. `None` when another process holds the lock.
+pub async fn retention_once(
+    pool: &PgPool,
+    settings: &TelemetryConfig,
+    now: OffsetDateTime,
+) -> anyhow::Result<Option<RetentionReport>> {
+    let Some(mut tx) = begin_locked(pool).await? else {
         return Ok(None);
-    }
+    };
     let days = |n: u32| Duration::days(i64::from(n));
     let raw_cutoff = now - days(settings.retention_raw_days);
     let rolled = sqlx::query_scalar!("select rolled_to from rollup_watermark where tier = '1m'")
@@ -146,17 +155,9 @@ pub async fn compact_once(
     ));
     let mut packed = Vec::new();
     loop {
-        let mut tx = pool.begin().await.context("begin compaction")?;
-        let locked = sqlx::query_scalar!(
-            r#"select pg_try_advisory_xact_lock($1) as "locked!""#,
-            RETENTION_LOCK_KEY
-        )
-        .fetch_one(&mut *tx)
-        .await
-        .context("take the retention lock")?;
-        if !locked {
+        let Some(mut tx) = begin_locked(pool).await? else {
             return Ok((!packed.is_empty()).then_some(packed));
-        }
+        };
         let rolled =
             sqlx::query_scalar!("select rolled_to from rollup_watermark where tier = '1m'")
                 .fetch_optional(&mut *tx)
