@@ -137,7 +137,8 @@ pub async fn device_availability(
 /// The numeric raw samples of a series in `[t0, t1)` in time order, preceded by the newest one
 /// before `t0` when `with_previous` (a counter's first rate needs it). Read through
 /// `telemetry_raw` and `telemetry_latest`: index range scans of the raw partitions, and of the
-/// packed days where the window reaches that far back. The caller has checked the series' tenant.
+/// packed days where the window reaches that far back. The caller has checked the series'
+/// tenant.
 pub async fn raw_readings(
     db: impl PgExecutor<'_>,
     series: SeriesId,
