@@ -2,7 +2,8 @@
 # The README's first command, checked end to end: scripts/run.sh against a fresh database of the
 # private PostgreSQL (scripts/pg.sh) on a free port must serve /readyz and store live samples
 # from the simulated demo fleet, polled as the server assigns it and pushed by its enrolled agent
-# over mutual TLS, with every router's reachability probe, within 120 s. scripts/test.sh runs
+# over mutual TLS, with every router's reachability probe and the probes the demo defines on
+# its devices, within 120 s. scripts/test.sh runs
 # it after the build (of ISPVM_PROFILE); everything it starts is stopped and the database
 # dropped at the end.
 set -euo pipefail
@@ -84,8 +85,18 @@ while :; do
   [ $(( $(date +%s) - started - ready )) -lt 120 ] || die "reachability probes of only $probed of $want routers within 120 s"
   sleep 2
 done
+# The probes defined on devices (the demo's TCP connects to the edge routers' API ports) come
+# with the assignment: each has samples on its own series, `<kind>:<target>`.
+defined="$(sql "$cluster_url/$db" "select count(*) from device_probe")"
+[ "$defined" -gt 0 ] || die "the demo defines no probes on its devices"
+while :; do
+  ran="$(sql "$cluster_url/$db" "select count(*) from device_probe p where exists (select 1 from series s join sample x on x.series_id = s.id where s.device_id = p.device_id and s.metric = 'probe_up' and s.instance = p.kind || ':' || p.target)")"
+  [ "$ran" -ge "$defined" ] && break
+  [ $(( $(date +%s) - started - ready )) -lt 120 ] || die "samples of only $ran of the $defined probes defined on devices within 120 s"
+  sleep 2
+done
 status="$(curl -fsS http://127.0.0.1:9108/status)" || die "the agent's status endpoint did not answer"
-log "samples and reachability probes from all $devices routers; agent status: $status"
+log "samples and reachability probes from all $devices routers, and the $defined defined probes; agent status: $status"
 # Polling the server's assignment (every demo site), not a fleet file.
 case "$status" in
   *'"assignment":{"revision":"'*) ;;

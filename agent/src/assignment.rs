@@ -18,6 +18,8 @@
 //! interval ([`reachability`]): ICMP echo to its management address (loss, RTT and jitter), or,
 //! where the agent may open no ICMP socket, a TCP connect to a RouterOS device's API port. It
 //! runs even when the device cannot be polled (a missing login does not make it unreachable).
+//! The probes defined on the device's page (`AssignedDevice::probes`, [`probe`]) run beside it,
+//! from the POP, with their own interval and timeout.
 
 pub mod apply;
 pub mod cache;
@@ -30,7 +32,7 @@ use std::time::Duration;
 
 use routeros::ClientConfig;
 use secrecy::SecretString;
-use telemetry::assignment::{AssignedDevice, Assignment, SnmpSettings};
+use telemetry::assignment::{AssignedDevice, AssignedProbe, Assignment, SnmpSettings};
 use telemetry::DeviceRef;
 use tokio_util::sync::CancellationToken;
 
@@ -87,7 +89,12 @@ pub fn target(device: &AssignedDevice, options: &FleetOptions) -> Result<Polled,
         client.port = device.api_port;
         client.connect_timeout = options.connect_timeout;
         client.request_timeout = options.request_timeout;
-        if device.api_tls {
+        // A REST port on the device means: poll over RouterOS v7's REST API (HTTPS).
+        if let Some(port) = device.rest_port {
+            client.transport = routeros::Transport::Rest;
+            client.port = port;
+        }
+        if device.api_tls || device.rest_port.is_some() {
             client.tls = Some(pin_dir_or_web_pki(&device.name, options));
         }
         return Ok(Polled::Router(Target {
@@ -157,6 +164,24 @@ pub fn reachability(device: &AssignedDevice, icmp: bool, options: &FleetOptions)
         check,
         interval: options.intervals.fast,
         timeout: Duration::from_secs(2),
+    })
+}
+
+/// A probe defined on `device`'s page, as the agent runs it, or why it cannot run (a kind or
+/// target this agent's version does not read, an interval or timeout out of range).
+pub fn probe(device: &AssignedDevice, p: &AssignedProbe) -> Result<Probe, String> {
+    let check = Check::parse(&p.kind, &p.target)?;
+    if p.interval_s == 0 {
+        return Err("an interval of 0 s".to_owned());
+    }
+    if p.timeout_ms == 0 {
+        return Err("a timeout of 0 ms".to_owned());
+    }
+    Ok(Probe {
+        device: DeviceRef::Id(device.id),
+        check,
+        interval: Duration::from_secs(u64::from(p.interval_s)),
+        timeout: Duration::from_millis(u64::from(p.timeout_ms)),
     })
 }
 
@@ -240,6 +265,9 @@ fn receive(config: &FromServer, assignment: &Assignment, pollers: &mut Pollers, 
     let applied = pollers.apply(assignment, &config.options);
     for (id, reason) in &applied.skipped {
         tracing::warn!(device.id = id, reason = %reason, "assigned device not polled");
+    }
+    for (device, probe, reason) in &applied.skipped_probes {
+        tracing::warn!(device.id = device, probe.id = probe, reason = %reason, "assigned probe not run");
     }
     tracing::info!(
         revision = %assignment.revision,

@@ -1,7 +1,9 @@
 //! The routers to poll, from a TOML file in the demo fleet's format (server/demo/isp.toml):
 //! `[[device]]` entries with `name`, `address`, `api_port`, `api_tls`, `polling` (`fast`,
 //! `medium`, `slow`) and optionally `id` (the inventory id samples then carry instead of the
-//! name), `tls_fingerprint` (SHA-256 of the router's API-SSL certificate, hex) and `vendor`
+//! name), `tls_fingerprint` (SHA-256 of the router's API-SSL or REST certificate, hex),
+//! `rest_port` (poll a RouterOS v7 router over its REST API on this HTTPS port instead) and
+//! `vendor`
 //! (devices of other vendors are skipped); and one `[credential]` with `username` and
 //! `password` or `password_file`. `[[probe]]` entries add the agent's own probes: `device`
 //! (whose series they are), `kind` (`icmp`, `tcp`, `http`), `target` (`10.0.0.1`,
@@ -19,6 +21,7 @@ use anyhow::{bail, Context};
 use routeros::client::{API_PORT, API_SSL_PORT};
 use routeros::tls::{Fingerprint, TlsConfig, Verification};
 use routeros::ClientConfig;
+use routeros::Transport;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use telemetry::DeviceRef;
@@ -84,6 +87,7 @@ struct Device {
     api_port: Option<u16>,
     #[serde(default)]
     api_tls: bool,
+    rest_port: Option<u16>,
     polling: Option<String>,
     tls_fingerprint: Option<String>,
     snmp: Option<SnmpEntry>,
@@ -205,7 +209,9 @@ fn probes(file: &FleetFile, options: &FleetOptions) -> anyhow::Result<Vec<Probe>
                     Some(id) => DeviceRef::Id(*id),
                     None => DeviceRef::Name(p.device.clone()),
                 },
-                check: Check::parse(&p.kind, &p.target).with_context(what)?,
+                check: Check::parse(&p.kind, &p.target)
+                    .map_err(anyhow::Error::msg)
+                    .with_context(what)?,
                 interval: duration(&p.interval, options.intervals.fast)
                     .with_context(|| format!("{}: interval", what()))?,
                 timeout: duration(&p.timeout, Duration::from_secs(2))
@@ -253,7 +259,11 @@ fn routers(file: &FleetFile, options: &FleetOptions) -> anyhow::Result<Vec<Targe
         });
         client.connect_timeout = options.connect_timeout;
         client.request_timeout = options.request_timeout;
-        if device.api_tls {
+        if let Some(port) = device.rest_port {
+            client.transport = Transport::Rest;
+            client.port = port;
+        }
+        if device.api_tls || device.rest_port.is_some() {
             client.tls = Some(tls(device, options)?);
         }
         let interval = device.interval(options)?;

@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use routeros::session::breaker::BackoffPolicy;
-use routeros::{Attributes, ClientConfig, Error, Response, Session};
+use routeros::{Attributes, ClientConfig, Error, Response, Session, Transport};
 use telemetry::{DeviceRef, Event, Sample, UnixMs};
 use tokio::sync::{mpsc, Semaphore};
 use tokio_util::sync::CancellationToken;
@@ -85,12 +85,34 @@ impl Target {
         }
     }
 
+    /// The same router polled over its REST service (`/rest` over HTTPS), its certificate
+    /// pinned: what the tests comparing the two transports poll.
+    pub fn simulated_rest(
+        router: &routeros::sim::RunningRouter,
+        username: &str,
+        password: &str,
+        interval: Duration,
+    ) -> Option<Self> {
+        let rest = router.rest.as_ref()?;
+        let mut target = Self::simulated(router, username, password, interval);
+        target.client.host = rest.address.ip().to_string();
+        target.client.port = rest.address.port();
+        target.client.transport = Transport::Rest;
+        target.client.tls = Some(routeros::tls::TlsConfig {
+            verification: routeros::tls::Verification::Pinned(routeros::tls::Fingerprint::of(
+                &rest.certificate,
+            )),
+            server_name: None,
+        });
+        Some(target)
+    }
+
     /// `up`'s `via` label.
     fn via(&self) -> &'static str {
-        if self.client.tls.is_some() {
-            "api_ssl"
-        } else {
-            "api"
+        match (self.client.transport, &self.client.tls) {
+            (Transport::Rest, _) => "rest",
+            (Transport::Api, Some(_)) => "api_ssl",
+            (Transport::Api, None) => "api",
         }
     }
 }

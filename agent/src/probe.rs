@@ -18,7 +18,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use telemetry::{DeviceRef, Sample, UnixMs};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -29,88 +29,10 @@ use crate::collect::Out;
 pub const ECHOES: u16 = 5;
 pub const ECHO_GAP: Duration = Duration::from_millis(200);
 
-/// What a probe checks.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Check {
-    Icmp(IpAddr),
-    /// `host:port`.
-    Tcp(String),
-    /// An `http://` or `https://` URL; a 2xx or 3xx answer is up.
-    Http(String),
-    /// A name to resolve (its A record) at one server.
-    Dns {
-        name: String,
-        server: SocketAddr,
-    },
-}
+pub use telemetry::probe::Check;
 
-impl Check {
-    /// From a fleet file's `kind` and `target`.
-    pub fn parse(kind: &str, target: &str) -> anyhow::Result<Self> {
-        let target = target.trim();
-        match kind {
-            "icmp" => Ok(Self::Icmp(target.parse().with_context(|| {
-                format!("icmp target {target:?} is not an IP address")
-            })?)),
-            "tcp" => {
-                let Some((host, port)) = target.rsplit_once(':') else {
-                    bail!("tcp target {target:?} must be host:port");
-                };
-                if host.is_empty() || port.parse::<u16>().map_or(true, |p| p == 0) {
-                    bail!("tcp target {target:?} must be host:port with a port 1-65535");
-                }
-                Ok(Self::Tcp(target.to_owned()))
-            }
-            "http" => {
-                if !(target.starts_with("http://") || target.starts_with("https://")) {
-                    bail!("http target {target:?} must start with http:// or https://");
-                }
-                reqwest::Url::parse(target)
-                    .with_context(|| format!("http target {target:?} is not a URL"))?;
-                Ok(Self::Http(target.to_owned()))
-            }
-            "dns" => {
-                let Some((name, server)) = target.rsplit_once('@') else {
-                    bail!("dns target {target:?} must be name@server (portal.example@10.0.0.53)");
-                };
-                hickory_proto::rr::Name::from_ascii(name)
-                    .ok()
-                    .filter(|_| !name.is_empty())
-                    .with_context(|| format!("dns target {target:?}: {name:?} is not a name"))?;
-                let server = match server.parse::<SocketAddr>() {
-                    Ok(address) => address,
-                    Err(_) => SocketAddr::new(
-                        server.parse().with_context(|| {
-                            format!("dns target {target:?}: {server:?} is not an address or address:port")
-                        })?,
-                        53,
-                    ),
-                };
-                Ok(Self::Dns {
-                    name: name.to_ascii_lowercase(),
-                    server,
-                })
-            }
-            other => bail!("unknown probe kind {other:?} (icmp, tcp, dns, http)"),
-        }
-    }
-
-    /// The series instance (`probe_target`).
-    pub fn instance(&self) -> String {
-        match self {
-            Self::Icmp(ip) => format!("icmp:{ip}"),
-            Self::Tcp(target) => format!("tcp:{target}"),
-            Self::Http(url) => format!("http:{url}"),
-            // Port 53 is left out, so a server has one spelling.
-            Self::Dns { name, server } if server.port() == 53 => {
-                format!("dns:{name}@{}", server.ip())
-            }
-            Self::Dns { name, server } => format!("dns:{name}@{server}"),
-        }
-    }
-}
-
-/// One probe of the fleet file.
+/// One probe: from the fleet file, a device's probes in the server's assignment, or a
+/// device's reachability probe.
 #[derive(Debug, Clone)]
 pub struct Probe {
     /// The device whose series the samples belong to.

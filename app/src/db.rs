@@ -13,6 +13,7 @@ pub mod groups;
 pub mod imports;
 pub mod links;
 pub mod login_attempts;
+pub mod probes;
 pub mod services;
 pub mod sites;
 pub mod summary;

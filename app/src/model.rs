@@ -10,6 +10,7 @@ pub mod discovery;
 pub mod group;
 pub mod import;
 pub mod link;
+pub mod probe;
 pub mod service;
 pub mod site;
 pub mod sla;

@@ -5,7 +5,9 @@
 //     device's page; the site's server-drawn topology shows both devices and the link;
 //   - a device with a bad management address is refused on that field and nothing is added;
 //   - a link edited in place from its row's "Edit": a bad capacity is refused on its field,
-//     then a good one is saved and shown, and the edit form closes.
+//     then a good one is saved and shown, and the edit form closes;
+//   - a probe added on a device's page: a bad target is refused on its field, a good one is
+//     listed in the agent's spelling with "no result yet", then removed.
 // Names carry a per-run suffix: the database outlives a single test.
 
 import assert from 'node:assert/strict';
@@ -113,6 +115,39 @@ for (const js of [true, false]) {
           `${core.name} sfp-sfpplus1 → ${access.name} ether1`, 'physical', '2500 Mbit/s',
           'uplink (this device depends on it)',
         ]);
+      }));
+
+    test(`${mode}: a probe is added to a device and removed`, { timeout: TEST_TIMEOUT }, (t) =>
+      withPage(browser(), t, { js }, async (page) => {
+        await signInAsAdmin(page, { js });
+        const code = uniqueName(js ? 'p' : 'q').slice(0, 16);
+        const site = await createSite(page, js, `E2E probes ${code}`, code);
+        const device = { name: uniqueName('bng'), role: 'edge', address: '10.253.0.1' };
+        const id = await createDevice(page, js, site, device);
+        await openPage(page, js, `/inventory/devices/${id}`, '#add-probe-form');
+
+        await page.locator('#probe-kind').selectOption('tcp');
+        await page.locator('#probe-target').fill('10.253.0.9');
+        await submitInMode(page, js, '#add-probe-form');
+        const error = page.locator('#add-probe-form p.notice.error');
+        await error.waitFor();
+        assert.match((await error.textContent()).trim(), /^target: tcp target "10\.253\.0\.9" must be host:port/);
+        assert.equal(await page.locator('#probe-target').getAttribute('aria-invalid'), 'true');
+
+        await page.locator('#probe-kind').selectOption('dns');
+        await page.locator('#probe-target').fill('Portal.Example@10.253.0.53');
+        await page.locator('#probe-interval').fill('30');
+        await submitInMode(page, js, '#add-probe-form');
+        await waitForMatch(page, DEVICE_PAGE);
+        const row = page.locator('#probes-table tr[data-probe="dns:portal.example@10.253.0.53"]');
+        await row.waitFor();
+        const cells = (await row.locator('td').allTextContents()).map((s) => s.trim());
+        assert.deepEqual(cells.slice(0, 5), ['dns', 'portal.example@10.253.0.53', '30 s', '2000 ms', 'no result yet']);
+
+        await submitInMode(page, js, '#probes-table tr[data-probe="dns:portal.example@10.253.0.53"] form');
+        await waitForMatch(page, DEVICE_PAGE);
+        await row.waitFor({ state: 'detached' });
+        assert.equal(await page.locator('#probes-table tbody tr').count(), 0);
       }));
 
     test(`${mode}: a bad management address is refused on its field`, { timeout: TEST_TIMEOUT }, (t) =>

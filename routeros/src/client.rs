@@ -44,8 +44,20 @@ pub struct ClientConfig {
     pub connect_timeout: Duration,
     /// Per command, from sending to its `!done`.
     pub request_timeout: Duration,
-    /// `Some` for API-SSL.
+    /// `Some` for API-SSL (or HTTPS with [`Transport::Rest`]).
     pub tls: Option<TlsConfig>,
+    /// The API protocol (default) or the v7 REST API; `port` is that service's.
+    pub transport: Transport,
+}
+
+/// How a router is spoken to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Transport {
+    /// The API protocol of this crate (8728, API-SSL 8729).
+    #[default]
+    Api,
+    /// `/rest` on the `www-ssl` service (RouterOS v7; [`crate::rest`]).
+    Rest,
 }
 
 impl ClientConfig {
@@ -59,6 +71,7 @@ impl ClientConfig {
             connect_timeout: Duration::from_secs(5),
             request_timeout: Duration::from_secs(10),
             tls: None,
+            transport: Transport::Api,
         }
     }
 

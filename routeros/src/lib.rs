@@ -14,8 +14,11 @@
 //! - [`client`]: connect (optionally API-SSL, see [`tls`]), log in (plain for RouterOS ≥ 6.43,
 //!   falling back to the MD5 challenge of older versions), then run many commands at once on one
 //!   connection, routed by `.tag`, each with a timeout that sends `/cancel`.
-//! - [`session`]: the one connection kept per router, reopened with exponential back-off and
-//!   guarded by a circuit breaker.
+//! - [`rest`]: the RouterOS v7 REST API (`POST /rest/<menu>/print` over HTTPS, the same
+//!   `.proplist` and queries), a second transport for the same requests.
+//! - [`session`]: the one connection kept per router (API or REST, by
+//!   [`ClientConfig::transport`]), reopened with exponential back-off and guarded by a circuit
+//!   breaker.
 //! - [`sim`] and the `ispvm-sim` binary: virtual routers from a fleet file, each on its own
 //!   loopback address, with deterministic, believable data for the paths collectors read, and
 //!   scripted faults (router or link down, congestion, packet loss, BGP flap, mass PPPoE
@@ -33,11 +36,12 @@ pub mod codec;
 mod error;
 pub mod reply;
 pub mod request;
+pub mod rest;
 pub mod session;
 pub mod sim;
 pub mod tls;
 
-pub use client::{Client, ClientConfig, Response};
+pub use client::{Client, ClientConfig, Response, Transport};
 pub use error::Error;
 pub use reply::{Attributes, Reply, ReplyKind, Trap};
 pub use request::{Query, Request};

@@ -64,6 +64,15 @@ impl Query {
         }
     }
 
+    /// The word in a REST request's `.query` array, as MikroTik's REST manual writes them:
+    /// `name=value` for equality, otherwise the API word without its `?`.
+    fn rest_word(&self) -> String {
+        match self {
+            Self::Eq(n, v) => format!("{n}={v}"),
+            other => other.word().split_off(1),
+        }
+    }
+
     fn word(&self) -> String {
         match self {
             Self::Has(n) => format!("?{n}"),
@@ -132,6 +141,33 @@ impl Request {
         &self.command
     }
 
+    /// The JSON object a REST `POST /rest<command>` sends: the attributes, then `.proplist`
+    /// and `.query` as arrays (see [`crate::rest`]).
+    pub(crate) fn rest_body(&self) -> serde_json::Map<String, serde_json::Value> {
+        use serde_json::Value;
+        let mut body: serde_json::Map<String, Value> = self
+            .attributes
+            .iter()
+            .map(|(n, v)| (n.clone(), Value::String(v.clone())))
+            .collect();
+        if let Some(props) = &self.proplist {
+            body.insert(
+                ".proplist".to_owned(),
+                props.iter().cloned().map(Value::String).collect(),
+            );
+        }
+        if !self.queries.is_empty() {
+            body.insert(
+                ".query".to_owned(),
+                self.queries
+                    .iter()
+                    .map(|q| Value::String(q.rest_word()))
+                    .collect(),
+            );
+        }
+        body
+    }
+
     /// The sentence to send, tagged with `tag`.
     pub fn to_sentence(&self, tag: &str) -> Result<Sentence, RequestError> {
         let valid_command = self.command.starts_with('/')
@@ -185,6 +221,28 @@ mod tests {
             .into_iter()
             .map(|w| String::from_utf8(w).expect("utf8"))
             .collect()
+    }
+
+    #[test]
+    fn a_rest_body_carries_attributes_proplist_and_the_query_words() {
+        let request = Request::new("/interface/print")
+            .attr("detail", "")
+            .proplist(["name", "rx-byte"])
+            .query(Query::eq("type", "ether"))
+            .query(Query::eq("type", "vlan"))
+            .query(Query::or())
+            .query(Query::lacks("disabled"));
+        assert_eq!(
+            serde_json::Value::Object(request.rest_body()),
+            serde_json::json!({
+                "detail": "",
+                ".proplist": ["name", "rx-byte"],
+                ".query": ["type=ether", "type=vlan", "#|", "-disabled"],
+            })
+        );
+        assert!(Request::new("/system/resource/print")
+            .rest_body()
+            .is_empty());
     }
 
     #[test]

@@ -1,8 +1,10 @@
 //! `Session`: the one connection a poller keeps per router, reopened when it breaks.
 //!
-//! Concurrent callers share the connection (commands are multiplexed by tag). When it breaks,
-//! the next caller reconnects, unless `Breaker` says to wait; then the call fails at once with
-//! `BackingOff` or `CircuitOpen`, which a collector records as a failed poll.
+//! Concurrent callers share the connection (API commands are multiplexed by tag; REST requests
+//! share the HTTP client's kept-alive connection). When it breaks, the next caller reconnects,
+//! unless `Breaker` says to wait; then the call fails at once with `BackingOff` or
+//! `CircuitOpen`, which a collector records as a failed poll. A refused login (the API's, or a
+//! REST 401) opens the breaker at once: retrying would only lock the account.
 
 pub mod breaker;
 
@@ -10,8 +12,9 @@ use std::sync::Arc;
 
 use tokio::time::Instant;
 
-use crate::client::{Client, ClientConfig, Response};
+use crate::client::{Client, ClientConfig, Response, Transport};
 use crate::request::Request;
+use crate::rest::RestClient;
 use crate::Error;
 use breaker::{Admission, BackoffPolicy, Breaker};
 
@@ -27,8 +30,39 @@ struct Inner {
 }
 
 struct State {
-    client: Option<Client>,
+    client: Option<Connection>,
     breaker: Breaker,
+}
+
+/// A router's open connection, by transport.
+#[derive(Clone)]
+enum Connection {
+    Api(Client),
+    Rest(RestClient),
+}
+
+impl Connection {
+    async fn open(config: &ClientConfig) -> Result<Self, Error> {
+        match config.transport {
+            Transport::Api => Client::connect(config).await.map(Self::Api),
+            Transport::Rest => RestClient::new(config).map(Self::Rest),
+        }
+    }
+
+    async fn call(&self, request: &Request) -> Result<Response, Error> {
+        match self {
+            Self::Api(client) => client.call(request).await,
+            Self::Rest(client) => client.call(request).await,
+        }
+    }
+
+    fn is_closed(&self) -> bool {
+        match self {
+            Self::Api(client) => client.is_closed(),
+            // The HTTP client reconnects by itself.
+            Self::Rest(_) => false,
+        }
+    }
 }
 
 impl std::fmt::Debug for Session {
@@ -70,9 +104,10 @@ impl Session {
             // A trap is the command's failure; the router itself answered.
             Ok(_) | Err(Error::Trap { .. }) => state.breaker.on_success(),
             Err(e) if e.is_router_failure() => {
+                let open_now = matches!(e, Error::LoginRefused { .. });
                 state
                     .breaker
-                    .on_failure(Instant::now(), &e.to_string(), false);
+                    .on_failure(Instant::now(), &e.to_string(), open_now);
                 if e.breaks_connection() {
                     state.client = None;
                 }
@@ -82,7 +117,7 @@ impl Session {
         result
     }
 
-    async fn client(&self) -> Result<Client, Error> {
+    async fn client(&self) -> Result<Connection, Error> {
         // Held while connecting on purpose: concurrent callers wait for one attempt instead of
         // each opening a connection.
         let mut state = self.inner.state.lock().await;
@@ -110,9 +145,9 @@ impl Session {
             return Ok(client.clone());
         }
         state.client = None;
-        match Client::connect(&self.inner.config).await {
+        match Connection::open(&self.inner.config).await {
             Ok(client) => {
-                tracing::debug!(peer = %self.inner.peer, "API session opened");
+                tracing::debug!(peer = %self.inner.peer, transport = ?self.inner.config.transport, "session opened");
                 state.client = Some(client.clone());
                 Ok(client)
             }

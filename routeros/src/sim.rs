@@ -1,7 +1,8 @@
 //! A fleet of simulated RouterOS routers that speak the real API protocol.
 //!
 //! Each router of the fleet file listens on its own management address (any 127.x.y.z works
-//! on Linux without root) on the API or API-SSL port, accepts the file's credential with the
+//! on Linux without root) on the API or API-SSL port (and, when asked, a v7 router also serves
+//! the REST API over HTTPS from the same data), accepts the file's credential with the
 //! login method of its RouterOS version, and serves deterministic, believable data for the
 //! paths collectors read (see `data`). Everything a router prints is a pure function of the
 //! seed, the topology, the time and the faults in force (`fault`, injected through `control`
@@ -45,6 +46,9 @@ pub struct FleetOptions {
     pub bind: Option<IpAddr>,
     /// Listen on this port instead of each device's `api_port`; 0 picks a free one per router.
     pub port: Option<u16>,
+    /// Also serve the REST API over HTTPS on every RouterOS v7 router, on this port (0: a free
+    /// one per router).
+    pub rest_port: Option<u16>,
 }
 
 impl FleetOptions {
@@ -83,7 +87,17 @@ pub struct RunningRouter {
     pub address: SocketAddr,
     /// The self-signed certificate (DER) of an API-SSL router, to trust or pin.
     pub certificate: Option<CertificateDer<'static>>,
+    /// Its REST service, when it serves one.
+    pub rest: Option<RestService>,
     pub control: Arc<Control>,
+}
+
+/// Where a router's REST API listens (HTTPS), and the certificate it presents (an API-SSL
+/// router's is the same).
+#[derive(Debug, Clone)]
+pub struct RestService {
+    pub address: SocketAddr,
+    pub certificate: CertificateDer<'static>,
 }
 
 /// The serving fleet; dropping it stops every router.
@@ -119,20 +133,41 @@ impl Fleet {
             };
             let listener = TcpListener::bind(wanted).await.map_err(bind_error)?;
             let address = listener.local_addr().map_err(bind_error)?;
-            let (acceptor, certificate) = if router.api_tls {
+            let rest_port = options.rest_port.filter(|_| router.version.is_v7());
+            let (acceptor, cert) = if router.api_tls || rest_port.is_some() {
                 let (acceptor, cert) = tls_acceptor(&router.name, ip)?;
                 (Some(acceptor), Some(cert))
             } else {
                 (None, None)
             };
-            let control = Arc::new(Control::default());
             // The fingerprint is what a client pins (`tls::Verification::Pinned`).
-            let pin = certificate
+            let pin = cert
                 .as_ref()
                 .map(|c| hex::encode(crate::tls::Fingerprint::of(c).0));
+            let certificate = cert.clone().filter(|_| router.api_tls);
+            let rest = match (rest_port, &acceptor, cert) {
+                (Some(port), Some(acceptor), Some(cert)) => {
+                    let wanted = SocketAddr::new(ip, port);
+                    let bind_error = |source| SimError::Bind {
+                        router: router.name.clone(),
+                        address: wanted,
+                        source,
+                    };
+                    let listener = TcpListener::bind(wanted).await.map_err(bind_error)?;
+                    let address = listener.local_addr().map_err(bind_error)?;
+                    let service = RestService {
+                        address,
+                        certificate: cert,
+                    };
+                    Some((listener, service, acceptor.clone()))
+                }
+                _ => None,
+            };
+            let control = Arc::new(Control::default());
             tracing::info!(
                 router = %router.name,
                 %address,
+                rest = %rest.as_ref().map_or_else(|| "-".to_owned(), |(_, s, _)| s.address.to_string()),
                 version = %router.version,
                 tls_sha256 = pin.as_deref().unwrap_or("-"),
                 "simulated router listening"
@@ -142,6 +177,7 @@ impl Fleet {
                 version: router.version,
                 address,
                 certificate,
+                rest: rest.as_ref().map(|(_, service, _)| service.clone()),
                 control: control.clone(),
             });
             let state = Arc::new(RouterState {
@@ -152,6 +188,15 @@ impl Fleet {
                 control,
                 faults: faults.clone(),
             });
+            if let Some((listener, _, acceptor)) = rest {
+                tasks.spawn(server::rest::serve(
+                    listener,
+                    acceptor,
+                    state.clone(),
+                    shutdown.clone(),
+                ));
+            }
+            let acceptor = acceptor.filter(|_| state.router.api_tls);
             tasks.spawn(server::serve(listener, acceptor, state, shutdown.clone()));
         }
         Ok(Self {

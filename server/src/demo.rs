@@ -20,6 +20,7 @@ use app::model::customer::CustomerForm;
 use app::model::device::{DeviceForm, DeviceId, InterfaceKind, InterfaceRole};
 use app::model::group::{GroupForm, Member};
 use app::model::link::LinkForm;
+use app::model::probe::ProbeForm;
 use app::model::service::DependencyKind;
 use app::model::service::ServiceForm;
 use app::model::site::SiteForm;
@@ -40,6 +41,17 @@ struct Demo {
     customer: Vec<Customer>,
     #[serde(default)]
     provider_service: Vec<Service>,
+    /// Defined on their devices, so that the agent serving the site runs them (an agent given
+    /// the file as its fleet file reads them itself, with their `interval` and `timeout`).
+    #[serde(default)]
+    probe: Vec<Probe>,
+}
+
+#[derive(Deserialize)]
+struct Probe {
+    device: String,
+    kind: String,
+    target: String,
 }
 
 #[derive(Deserialize)]
@@ -154,6 +166,7 @@ pub enum Loaded {
         devices: usize,
         links: usize,
         services: usize,
+        probes: usize,
     },
 }
 
@@ -363,11 +376,29 @@ async fn write(
     for s in &demo.provider_service {
         service(conn, tenant, s, None, &refs, &mut services).await?;
     }
+    for p in &demo.probe {
+        let what = format!("{} {}", p.kind, p.target);
+        let device = devices
+            .get(&p.device)
+            .with_context(|| format!("demo probe `{what}`: no device `{}`", p.device))?;
+        let input = ProbeForm {
+            kind: p.kind.clone(),
+            target: p.target.clone(),
+            interval_s: String::new(),
+            timeout_ms: String::new(),
+        }
+        .validate()
+        .map_err(at("probe", &what))?;
+        db::probes::insert(&mut *conn, tenant, *device, &input, None)
+            .await
+            .map_err(at("probe", &what))?;
+    }
     Ok(Loaded::Done {
         sites: sites.len(),
         devices: devices.len(),
         links: links.len(),
         services: services.len(),
+        probes: demo.probe.len(),
     })
 }
 
@@ -490,5 +521,8 @@ mod tests {
         addresses.dedup();
         assert_eq!(addresses.len(), demo.device.len());
         assert!(addresses.iter().all(|a| a.starts_with("127.")));
+        for p in &demo.probe {
+            assert!(names.contains(&p.device.as_str()), "probe on {}", p.device);
+        }
     }
 }

@@ -305,9 +305,10 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                     devices,
                     links,
                     services,
+                    probes,
                 } => say(&format!(
                     "loaded the demo ISP into `{tenant}`: {sites} sites, {devices} devices, \
-                     {links} links, {services} services"
+                     {links} links, {services} services, {probes} probes"
                 )),
             }
             Ok(())

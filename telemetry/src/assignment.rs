@@ -77,6 +77,25 @@ pub struct AssignedDevice {
     /// Why a login or the SNMP settings are missing, for the operator (empty when none are).
     #[serde(default)]
     pub problems: Vec<String>,
+    /// The probes defined on the device's page, which the agent runs from its POP beside the
+    /// reachability probe it gives every device (absent from a v1 server's answer: none).
+    #[serde(default)]
+    pub probes: Vec<AssignedProbe>,
+}
+
+/// A probe defined on a device (`device_probe`): the agent runs it every `interval_s` seconds
+/// with a `timeout_ms` per echo, connect or request; its samples name the device and carry the
+/// instance `<kind>:<target>` ([`crate::probe::Check`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssignedProbe {
+    /// The inventory id of the probe.
+    pub id: i64,
+    /// `icmp`, `tcp`, `dns` or `http`.
+    pub kind: String,
+    /// As [`crate::probe::Check::target`] spells it.
+    pub target: String,
+    pub interval_s: u32,
+    pub timeout_ms: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -151,6 +170,13 @@ mod tests {
                 }),
             }),
             problems: Vec::new(),
+            probes: vec![AssignedProbe {
+                id: 3,
+                kind: "dns".into(),
+                target: "portal.example@10.0.0.53".into(),
+                interval_s: 10,
+                timeout_ms: 2000,
+            }],
         };
         let debug = format!("{device:?}");
         for secret in ["hunter22", "auth-pass-1", "priv-pass-1"] {
@@ -159,8 +185,14 @@ mod tests {
         let json = serde_json::to_value(&device).expect("json");
         assert_eq!(json["routeros"]["password"], "hunter22");
         assert_eq!(json["snmp"]["version"], "v3");
-        let back: AssignedDevice = serde_json::from_value(json).expect("back");
+        assert_eq!(json["probes"][0]["target"], "portal.example@10.0.0.53");
+        let back: AssignedDevice = serde_json::from_value(json.clone()).expect("back");
         assert_eq!(back, device);
+        // An older server's answer has no probes: the device has none.
+        let mut older = json;
+        older.as_object_mut().expect("object").remove("probes");
+        let older: AssignedDevice = serde_json::from_value(older).expect("older answer");
+        assert!(older.probes.is_empty());
     }
 
     #[test]

@@ -24,6 +24,7 @@ pub mod assignment;
 mod cardinality;
 pub mod enroll;
 mod instance;
+pub mod probe;
 mod registry;
 mod response;
 mod validate;

@@ -2,8 +2,9 @@
 //! stop and which to start; [`Pollers::apply`] does it: a removed or changed device's poller is
 //! cancelled (its session closes with it), a new or changed one is started on the shared
 //! sample channel and concurrency limit, and an unchanged one keeps its session and its memory
-//! of vanished BGP and OSPF series. Each device's reachability probe runs in its poller's task
-//! (and alone for a device that cannot be polled), so it starts and stops with it.
+//! of vanished BGP and OSPF series. Each device's probes (its reachability probe and those
+//! defined on its page) run in its poller's task (alone for a device that cannot be polled),
+//! so they start and stop with it, and a changed probe restarts its device's task.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -14,7 +15,7 @@ use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use super::{reachability, target, Polled};
+use super::{probe as assigned_probe, reachability, target, Polled};
 use crate::fleet::FleetOptions;
 use crate::poll::{self, Poller, Reading};
 use crate::probe::{self, Probe, Prober};
@@ -54,6 +55,8 @@ pub struct Applied {
     pub stopped: Vec<(i64, JoinHandle<()>)>,
     /// Devices not polled, and why.
     pub skipped: Vec<(i64, String)>,
+    /// Probes not run (device id, probe id), and why.
+    pub skipped_probes: Vec<(i64, i64, String)>,
 }
 
 #[derive(Debug)]
@@ -61,8 +64,9 @@ struct Known {
     device: AssignedDevice,
     /// False: skipped (it cannot be polled as described).
     polled: bool,
-    probed: bool,
-    /// The task of its poller and probe, when either runs.
+    /// How many probes run for it.
+    probes: usize,
+    /// The task of its poller and probes, when any runs.
     task: Option<(CancellationToken, JoinHandle<()>)>,
 }
 
@@ -107,7 +111,7 @@ impl Pollers {
 
     /// The ids of the devices being probed.
     pub fn probed(&self) -> Vec<i64> {
-        self.ids(|k| k.probed)
+        self.ids(|k| k.probes > 0)
     }
 
     fn ids(&self, which: impl Fn(&Known) -> bool) -> Vec<i64> {
@@ -150,27 +154,34 @@ impl Pollers {
                     None
                 }
             };
-            let probe = reachability(&device, icmp, options);
+            let mut probes: Vec<Probe> = reachability(&device, icmp, options).into_iter().collect();
+            for p in &device.probes {
+                match assigned_probe(&device, p) {
+                    Ok(probe) => probes.push(probe),
+                    Err(reason) => applied.skipped_probes.push((id, p.id, reason)),
+                }
+            }
             let known = Known {
                 polled: polled.is_some(),
-                probed: probe.is_some(),
-                task: (polled.is_some() || probe.is_some()).then(|| self.spawn(polled, probe)),
+                probes: probes.len(),
+                task: (polled.is_some() || !probes.is_empty()).then(|| self.spawn(polled, probes)),
                 device,
             };
             self.known.insert(id, known);
         }
-        let targets = self.running().len() + self.probed().len();
+        let probes: usize = self.known.values().map(|k| k.probes).sum();
+        let targets = self.running().len() + probes;
         self.stats
             .targets
             .store(targets as u64, std::sync::atomic::Ordering::Relaxed);
         applied
     }
 
-    /// One task for a device's poller and probe (either may be absent).
+    /// One task for a device's poller and probes (either may be absent).
     fn spawn(
         &self,
         polled: Option<Polled>,
-        probe: Option<Probe>,
+        probes: Vec<Probe>,
     ) -> (CancellationToken, JoinHandle<()>) {
         let cancel = self.cancel.child_token();
         let (limit, samples, stats) =
@@ -192,12 +203,15 @@ impl Pollers {
                     None => {}
                 }
             };
-            let probe = async move {
-                if let Some(probe) = probe {
-                    probe::run_probe(prober, probe, probe_samples, probe_cancel).await;
-                }
-            };
-            tokio::join!(poll, probe);
+            let probes = futures_util::future::join_all(probes.into_iter().map(|probe| {
+                probe::run_probe(
+                    prober.clone(),
+                    probe,
+                    probe_samples.clone(),
+                    probe_cancel.clone(),
+                )
+            }));
+            tokio::join!(poll, probes);
         });
         (cancel, task)
     }
@@ -228,6 +242,7 @@ mod tests {
             }),
             snmp: None,
             problems: Vec::new(),
+            probes: Vec::new(),
         }
     }
 
@@ -443,6 +458,134 @@ mod tests {
         assert!(pollers.probed().is_empty());
         cancel.cancel();
         accept.abort();
+    }
+
+    /// The next reading holding `probe_up` for `instance`, within 10 s.
+    async fn probe_up(rx: &mut mpsc::Receiver<Reading>, instance: &str) -> telemetry::Sample {
+        tokio::time::timeout(Duration::from_secs(10), async {
+            loop {
+                let reading = rx.recv().await.expect("the channel is open");
+                if let Some(up) = reading
+                    .samples
+                    .into_iter()
+                    .find(|s| s.metric == "probe_up" && s.instance.as_deref() == Some(instance))
+                {
+                    return up;
+                }
+            }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("no probe_up of {instance} within 10 s"))
+    }
+
+    #[tokio::test]
+    async fn the_probes_defined_on_a_device_run_beside_its_reachability_probe() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let open = listener.local_addr().expect("addr").port();
+        let accept = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                drop(stream);
+            }
+        });
+        // A port nothing listens on: bound, then let go.
+        let closed = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+            l.local_addr().expect("addr").port()
+        };
+        let (tx, mut rx) = mpsc::channel(64);
+        let stats = Arc::new(Stats::default());
+        let cancel = CancellationToken::new();
+        let mut pollers = Pollers::new(
+            tx,
+            Arc::new(Semaphore::new(4)),
+            BackoffPolicy::default(),
+            Arc::new(Prober::new().expect("prober")),
+            stats.clone(),
+            cancel.clone(),
+        );
+        let options = FleetOptions::defaults();
+        let defined = |id: i64, kind: &str, target: String| telemetry::assignment::AssignedProbe {
+            id,
+            kind: kind.into(),
+            target,
+            interval_s: 1,
+            timeout_ms: 500,
+        };
+        let mut device = router(7, "127.0.0.1");
+        device.routeros = None;
+        device.probes = vec![
+            defined(1, "tcp", format!("127.0.0.1:{open}")),
+            defined(2, "smtp", "127.0.0.1:25".into()),
+        ];
+        let applied = pollers.apply(&assignment("a", vec![device.clone()]), &options);
+        assert_eq!(
+            applied.skipped_probes.len(),
+            1,
+            "{:?}",
+            applied.skipped_probes
+        );
+        let (device_id, probe_id, reason) = &applied.skipped_probes[0];
+        assert_eq!((*device_id, *probe_id), (7, 2));
+        assert!(reason.contains("unknown probe kind \"smtp\""), "{reason}");
+        assert_eq!(pollers.probed(), vec![7]);
+        assert_eq!(
+            Stats::get(&stats.targets),
+            2,
+            "the reachability probe and the TCP probe; no poller"
+        );
+        let up = probe_up(&mut rx, &format!("tcp:127.0.0.1:{open}")).await;
+        assert_eq!(up.device, telemetry::DeviceRef::Id(7));
+        assert_eq!(up.value, telemetry::Value::State("up".into()), "{up:?}");
+
+        // The probe's target changes on the device page: the device's task restarts with it.
+        device.probes = vec![defined(1, "tcp", format!("127.0.0.1:{closed}"))];
+        let changed = pollers.apply(&assignment("b", vec![device]), &options);
+        let stopped: Vec<i64> = changed.stopped.iter().map(|(id, _)| *id).collect();
+        assert_eq!(stopped, vec![7]);
+        assert!(changed.skipped_probes.is_empty());
+        let down = probe_up(&mut rx, &format!("tcp:127.0.0.1:{closed}")).await;
+        assert_eq!(down.value, telemetry::Value::State("down".into()));
+        assert!(
+            down.reason
+                .as_deref()
+                .unwrap_or_default()
+                .contains("connect"),
+            "{down:?}"
+        );
+        cancel.cancel();
+        accept.abort();
+    }
+
+    #[test]
+    fn a_device_with_a_rest_port_is_polled_over_rest_with_tls() {
+        let options = FleetOptions::defaults();
+        let mut device = router(8, "10.0.0.8");
+        let Ok(Polled::Router(api)) = target(&device, &options) else {
+            panic!("a router");
+        };
+        assert_eq!(
+            (
+                api.client.transport,
+                api.client.port,
+                api.client.tls.is_some()
+            ),
+            (routeros::Transport::Api, 8728, false)
+        );
+        device.rest_port = Some(8443);
+        let Ok(Polled::Router(rest)) = target(&device, &options) else {
+            panic!("a router");
+        };
+        assert_eq!(
+            (
+                rest.client.transport,
+                rest.client.port,
+                rest.client.tls.is_some()
+            ),
+            (routeros::Transport::Rest, 8443, true),
+            "HTTPS on the REST port"
+        );
     }
 
     #[test]

@@ -68,6 +68,7 @@ mod tests {
                 }),
                 snmp: None,
                 problems: Vec::new(),
+                probes: Vec::new(),
             }],
         }
     }

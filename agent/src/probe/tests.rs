@@ -1,5 +1,5 @@
 //! Tests of the probes against real sockets on 127.0.0.1: a TCP listener, an HTTP server, the
-//! loopback's ICMP echo; and of the target syntax and the burst figures.
+//! loopback's ICMP echo; and of the burst figures (the target syntax is `telemetry::probe`'s).
 use super::*;
 use crate::collect::assert_valid;
 use telemetry::Value;
@@ -32,60 +32,6 @@ fn number(samples: &[Sample], metric: &str) -> Option<f64> {
             Value::Number(v) => Some(v),
             Value::State(_) => None,
         })
-}
-
-#[test]
-fn targets_parse_or_say_what_is_wrong() {
-    assert_eq!(
-        Check::parse("icmp", "10.0.0.1").expect("ok").instance(),
-        "icmp:10.0.0.1"
-    );
-    assert_eq!(
-        Check::parse("tcp", "10.0.0.1:8291").expect("ok").instance(),
-        "tcp:10.0.0.1:8291"
-    );
-    assert_eq!(
-        Check::parse("http", "https://portal.example/health")
-            .expect("ok")
-            .instance(),
-        "http:https://portal.example/health"
-    );
-    // Port 53 is left out of the instance, and the name is lower case: one spelling per
-    // server and name.
-    assert_eq!(
-        Check::parse("dns", "Portal.Example@10.0.0.53")
-            .expect("ok")
-            .instance(),
-        "dns:portal.example@10.0.0.53"
-    );
-    assert_eq!(
-        Check::parse("dns", "portal.example@[::1]:5353")
-            .expect("ok")
-            .instance(),
-        "dns:portal.example@[::1]:5353"
-    );
-    for (kind, target, says) in [
-        ("icmp", "router-1", "not an IP address"),
-        ("tcp", "10.0.0.1", "must be host:port"),
-        ("tcp", "10.0.0.1:0", "port 1-65535"),
-        ("tcp", ":80", "port 1-65535"),
-        ("http", "ftp://x", "must start with http"),
-        ("http", "http://", "not a URL"),
-        ("dns", "portal.example", "must be name@server"),
-        ("dns", "@10.0.0.53", "is not a name"),
-        (
-            "dns",
-            "portal.example@dns-1",
-            "not an address or address:port",
-        ),
-        ("smtp", "10.0.0.1:25", "unknown probe kind"),
-    ] {
-        let err = Check::parse(kind, target).expect_err(target);
-        assert!(
-            format!("{err:#}").contains(says),
-            "{kind} {target}: {err:#}"
-        );
-    }
 }
 
 #[test]

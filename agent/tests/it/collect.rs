@@ -75,6 +75,59 @@ async fn every_router_of_the_demo_fleet_polls_cleanly() {
 }
 
 #[tokio::test]
+async fn every_v7_router_gives_the_same_series_over_rest_as_over_the_api() {
+    let topology = Topology::parse(DEMO, "isp.toml").expect("topology parses");
+    let options = routeros::sim::FleetOptions {
+        rest_port: Some(0),
+        ..routeros::sim::FleetOptions::local(11)
+    };
+    let fleet = Fleet::start(&topology, &options)
+        .await
+        .expect("fleet starts");
+    let credential = topology.credential.as_ref().expect("credential");
+    let (user, password) = (&credential.username, &credential.password);
+    let stats = Stats::default();
+    let mut compared = 0;
+    for router in fleet.routers() {
+        let interval = Duration::from_secs(10);
+        let Some(rest) = Target::simulated_rest(router, user, password, interval) else {
+            assert!(
+                !router.version.is_v7(),
+                "{} is v7 and serves REST",
+                router.name
+            );
+            continue;
+        };
+        let api = Target::simulated(router, user, password, interval);
+        let mut over_api = Poller::new(api, no_backoff());
+        let mut over_rest = Poller::new(rest, no_backoff());
+        let by_api = over_api.poll(agent::poll::now(), &stats).await.samples;
+        let by_rest = over_rest.poll(agent::poll::now(), &stats).await.samples;
+        assert_valid(&by_rest);
+        let series = |samples: &[telemetry::Sample]| {
+            let mut keys: Vec<(String, Option<String>)> = samples
+                .iter()
+                .map(|s| (s.metric.clone(), s.instance.clone()))
+                .collect();
+            keys.sort();
+            keys
+        };
+        assert_eq!(series(&by_rest), series(&by_api), "{}", router.name);
+        let up = by_rest.iter().find(|s| s.metric == "up").expect("up");
+        assert_eq!(
+            up.value,
+            Value::State("up".into()),
+            "{}: {up:?}",
+            router.name
+        );
+        assert_eq!(up.labels.get("via").map(String::as_str), Some("rest"));
+        compared += 1;
+    }
+    assert!(compared >= 5, "most of the demo fleet runs v7: {compared}");
+    assert_eq!(Stats::get(&stats.collector_failures), 0);
+}
+
+#[tokio::test]
 async fn a_router_going_down_is_up_down_with_the_reason_then_up_again() {
     let (fleet, topology) = demo_fleet().await;
     let stats = Stats::default();

@@ -1,5 +1,5 @@
-//! Devices and their interfaces: list with filters, read, create, edit, delete. Staff read;
-//! admins change. Every change is audited in its own transaction.
+//! Devices, their interfaces and their probes: list with filters, read, create, edit, delete.
+//! Staff read; admins change. Every change is audited in its own transaction.
 
 use leptos::prelude::*;
 
@@ -7,6 +7,7 @@ use crate::error::AppError;
 use crate::model::device::{
     DeviceChoices, DeviceDetail, DeviceFilter, DeviceForm, DeviceImpact, DeviceRow, InterfaceForm,
 };
+use crate::model::probe::ProbeForm;
 use crate::model::Page;
 
 /// Every filter is optional: no arguments at all lists the first page of everything.
@@ -81,6 +82,17 @@ pub async fn delete_interface(device_id: i64, id: i64) -> Result<(), AppError> {
     ssr::delete_interface(device_id, id).await
 }
 
+/// Adds a probe that the agent serving the device's site runs (see `model::probe`).
+#[server(prefix = "/api", endpoint = "add_probe")]
+pub async fn add_probe(device_id: i64, form: ProbeForm) -> Result<(), AppError> {
+    ssr::add_probe(device_id, form).await
+}
+
+#[server(prefix = "/api", endpoint = "delete_probe")]
+pub async fn delete_probe(device_id: i64, id: i64) -> Result<(), AppError> {
+    ssr::delete_probe(device_id, id).await
+}
+
 #[cfg(feature = "ssr")]
 mod ssr {
     use serde_json::json;
@@ -92,6 +104,7 @@ mod ssr {
         DeviceChoices, DeviceDetail, DeviceFilter, DeviceForm, DeviceId, DeviceImpact, DeviceRow,
         InterfaceForm, InterfaceId,
     };
+    use crate::model::probe::{ProbeForm, ProbeId};
     use crate::model::site::SiteId;
     use crate::model::{page_number, Page, PER_PAGE};
 
@@ -348,6 +361,53 @@ mod ssr {
             "interface.deleted",
             &format!("{device} {name}"),
             json!({ "device_id": device_id, "interface_id": id }),
+        )
+        .await?;
+        tx.commit().await?;
+        leptos_axum::redirect(&format!("/inventory/devices/{device_id}"));
+        Ok(())
+    }
+
+    pub async fn add_probe(device_id: i64, form: ProbeForm) -> Result<(), AppError> {
+        let (state, me) = admin_caller().await?;
+        let input = form.validate()?;
+        let mut tx = state.pool.begin().await?;
+        let device = db::devices::name(&mut *tx, me.tenant_id, DeviceId(device_id)).await?;
+        let id = db::probes::insert(
+            &mut tx,
+            me.tenant_id,
+            DeviceId(device_id),
+            &input,
+            Some(me.id),
+        )
+        .await?;
+        audit(
+            &mut *tx,
+            &me,
+            "probe.created",
+            &format!("{device} {}:{}", input.kind, input.target),
+            json!({ "device_id": device_id, "probe_id": id.0, "kind": input.kind.as_str(),
+                    "target": input.target, "interval_s": input.interval_s,
+                    "timeout_ms": input.timeout_ms }),
+        )
+        .await?;
+        tx.commit().await?;
+        leptos_axum::redirect(&format!("/inventory/devices/{device_id}"));
+        Ok(())
+    }
+
+    pub async fn delete_probe(device_id: i64, id: i64) -> Result<(), AppError> {
+        let (state, me) = admin_caller().await?;
+        let mut tx = state.pool.begin().await?;
+        let device = db::devices::name(&mut *tx, me.tenant_id, DeviceId(device_id)).await?;
+        let instance =
+            db::probes::delete(&mut *tx, me.tenant_id, DeviceId(device_id), ProbeId(id)).await?;
+        audit(
+            &mut *tx,
+            &me,
+            "probe.deleted",
+            &format!("{device} {instance}"),
+            json!({ "device_id": device_id, "probe_id": id }),
         )
         .await?;
         tx.commit().await?;

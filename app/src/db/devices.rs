@@ -84,7 +84,7 @@ pub async fn list(
     })
 }
 
-/// A device with its interfaces and links.
+/// A device with its interfaces, links and probes.
 pub async fn get(
     conn: &mut PgConnection,
     tenant: TenantId,
@@ -115,6 +115,7 @@ pub async fn get(
     };
     let interfaces = interfaces(&mut *conn, tenant, id).await?;
     let links = crate::db::links::for_device(&mut *conn, tenant, id).await?;
+    let probes = crate::db::probes::list(&mut *conn, tenant, id).await?;
     Ok(DeviceDetail {
         row: DeviceRow {
             id: DeviceId(r.id),
@@ -138,6 +139,7 @@ pub async fn get(
         polling_profile: parse_column("device.polling_profile", &r.polling_profile)?,
         interfaces,
         links,
+        probes,
     })
 }
 

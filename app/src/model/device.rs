@@ -5,6 +5,7 @@ use std::net::IpAddr;
 
 use crate::error::AppError;
 use crate::model::link::LinkRow;
+use crate::model::probe::ProbeRow;
 use crate::model::site::SiteId;
 use crate::model::{string_enum, text_field};
 
@@ -100,6 +101,8 @@ pub struct DeviceDetail {
     pub polling_profile: PollingProfile,
     pub interfaces: Vec<InterfaceRow>,
     pub links: Vec<LinkRow>,
+    /// The probes defined on it, with their last results.
+    pub probes: Vec<ProbeRow>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

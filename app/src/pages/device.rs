@@ -1,5 +1,5 @@
-//! One device: its settings, interfaces and links, and (for admins) the forms to edit it, add,
-//! edit and remove interfaces and links, and delete it. An interface or link is edited in place:
+//! One device: its settings, interfaces, probes and links, and (for admins) the forms to edit
+//! it, add, edit and remove interfaces and links, add and remove probes, and delete it. An interface or link is edited in place:
 //! its row's "Edit" is a plain link to `?edit_interface=ID` or `?edit_link=ID`, which shows its
 //! form below the table (so it works without JavaScript); saving goes back to the bare page.
 
@@ -8,8 +8,8 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::api::devices::{
-    device_form_choices, get_device, get_device_impact, list_device_names, AddInterface,
-    DeleteDevice, DeleteInterface, UpdateDevice, UpdateInterface,
+    device_form_choices, get_device, get_device_impact, list_device_names, AddInterface, AddProbe,
+    DeleteDevice, DeleteInterface, DeleteProbe, UpdateDevice, UpdateInterface,
 };
 use crate::api::links::{CreateLink, DeleteLink, UpdateLink};
 use crate::components::device_form::DeviceFields;
@@ -20,6 +20,7 @@ use crate::model::device::{
     DeviceChoices, DeviceDetail, DeviceImpact, InterfaceKind, InterfaceRole, InterfaceRow,
 };
 use crate::model::link::{LinkKind, LinkRow};
+use crate::model::probe::{ProbeKind, DEFAULT_INTERVAL_S, DEFAULT_TIMEOUT_MS};
 
 /// The page's forms, passed down together.
 #[derive(Clone, Copy)]
@@ -29,6 +30,8 @@ struct Actions {
     add_interface: ServerAction<AddInterface>,
     update_interface: ServerAction<UpdateInterface>,
     delete_interface: ServerAction<DeleteInterface>,
+    add_probe: ServerAction<AddProbe>,
+    delete_probe: ServerAction<DeleteProbe>,
     create_link: ServerAction<CreateLink>,
     update_link: ServerAction<UpdateLink>,
     delete_link: ServerAction<DeleteLink>,
@@ -43,6 +46,8 @@ pub fn DevicePage() -> impl IntoView {
         add_interface: ServerAction::new(),
         update_interface: ServerAction::new(),
         delete_interface: ServerAction::new(),
+        add_probe: ServerAction::new(),
+        delete_probe: ServerAction::new(),
         create_link: ServerAction::new(),
         update_link: ServerAction::new(),
         delete_link: ServerAction::new(),
@@ -85,6 +90,8 @@ pub fn DevicePage() -> impl IntoView {
                 actions.add_interface.version().get(),
                 actions.update_interface.version().get(),
                 actions.delete_interface.version().get(),
+                actions.add_probe.version().get(),
+                actions.delete_probe.version().get(),
                 actions.create_link.version().get(),
                 actions.update_link.version().get(),
                 actions.delete_link.version().get(),
@@ -148,6 +155,7 @@ fn DeviceDetailView(
         </dl>
         <Impact impact />
         <Interfaces d=d.clone() actions editing=edit.interface />
+        <Probes d=d.clone() actions />
         <Links d=d.clone() names actions editing=edit.link />
         <AdminOnly>
             <EditForms d=device.get_value() choices=choices.clone() actions id />
@@ -245,6 +253,77 @@ fn Interfaces(d: DeviceDetail, actions: Actions, editing: Signal<Option<i64>>) -
                     </select>
                     {move || actions.add_interface.value().get().and_then(Result::err).map(|err| view! { <ErrorNotice err /> })}
                     <button type="submit">"Add interface"</button>
+                </ActionForm>
+            </AdminOnly>
+        </section>
+    }
+}
+
+/// The probes defined on the device, with their last results, and the form to add one.
+#[component]
+fn Probes(d: DeviceDetail, actions: Actions) -> impl IntoView {
+    let id = d.row.id.0;
+    let error = error_field(actions.add_probe.value().into());
+    let invalid = move |field: &'static str| {
+        move || (error.get().as_deref() == Some(field)).then_some("true")
+    };
+    view! {
+        <section class="card wide" id="device-probes">
+            <h2>"Probes"</h2>
+            <p class="hint">
+                "Run from the POP by the agent that serves this device's site, beside the reachability probe every device gets. Their results are the series probe_up and probe_rtt_ms of this device."
+            </p>
+            <table class="grid" id="probes-table">
+                <thead><tr><th>"Kind"</th><th>"Target"</th><th>"Every"</th><th>"Timeout"</th><th>"Last result"</th><th></th></tr></thead>
+                <tbody>
+                    {d.probes.into_iter().map(|p| {
+                        let (state_class, last) = match &p.last {
+                            Some(r) => (
+                                if r.state == "up" { "state ok" } else { "state crit" },
+                                format!("{} ({} s ago)", r.summary(), r.age_s),
+                            ),
+                            None => ("state warn", "no result yet".to_owned()),
+                        };
+                        view! {
+                            <tr data-probe=format!("{}:{}", p.kind, p.target)>
+                                <td>{p.kind.as_str()}</td>
+                                <td class="mono">{p.target.clone()}</td>
+                                <td>{format!("{} s", p.interval_s)}</td>
+                                <td>{format!("{} ms", p.timeout_ms)}</td>
+                                <td class=state_class>{last}</td>
+                                <td>
+                                    <AdminOnly>
+                                        <ActionForm action=actions.delete_probe attr:class="inline">
+                                            <input type="hidden" name="device_id" value=id />
+                                            <input type="hidden" name="id" value=p.id.0 />
+                                            <button type="submit" class="link">"Remove"</button>
+                                        </ActionForm>
+                                    </AdminOnly>
+                                </td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+            {move || actions.delete_probe.value().get().and_then(Result::err).map(|err| view! { <ErrorNotice err /> })}
+            <AdminOnly>
+                <ActionForm action=actions.add_probe attr:class="inline-form" attr:id="add-probe-form">
+                    <input type="hidden" name="device_id" value=id />
+                    <label for="probe-kind">"Kind"</label>
+                    <select id="probe-kind" name="form[kind]" aria-invalid=invalid("kind")>
+                        {ProbeKind::ALL.iter().map(|k| view! { <option value=k.as_str()>{k.as_str()}</option> }).collect_view()}
+                    </select>
+                    <Field id="probe-target" name="form[target]" label="Target" required=true max=190
+                        placeholder="10.20.0.1 · host:443 · name@10.20.0.53 · https://…" error />
+                    <Field id="probe-interval" name="form[interval_s]" label="Every (s)"
+                        value=DEFAULT_INTERVAL_S.to_string() max=4 error />
+                    <Field id="probe-timeout" name="form[timeout_ms]" label="Timeout (ms)"
+                        value=DEFAULT_TIMEOUT_MS.to_string() max=5 error />
+                    <p class="hint">
+                        {ProbeKind::ALL.iter().map(|k| format!("{}: {}", k.as_str(), k.example())).collect::<Vec<_>>().join(" · ")}
+                    </p>
+                    {move || actions.add_probe.value().get().and_then(Result::err).map(|err| view! { <ErrorNotice err /> })}
+                    <button type="submit">"Add probe"</button>
                 </ActionForm>
             </AdminOnly>
         </section>

@@ -1,4 +1,5 @@
-//! `ispvm-sim`: serves the routers of a fleet file over the RouterOS API until interrupted.
+//! `ispvm-sim`: serves the routers of a fleet file over the RouterOS API (and, with
+//! `--rest-port`, the v7 routers' REST API) until interrupted.
 //!
 //! This binary is the simulator's only reader of the command line and environment.
 
@@ -30,6 +31,10 @@ struct Args {
     /// Listen on this port instead of each device's API port (0: a free port per router).
     #[arg(long, env = "ISPVM_SIM_PORT")]
     port: Option<u16>,
+    /// Also serve the REST API over HTTPS on every RouterOS v7 router, on this port of its
+    /// address (0: a free port per router).
+    #[arg(long, env = "ISPVM_SIM_REST_PORT")]
+    rest_port: Option<u16>,
     /// API user, instead of the file's `[credential]`.
     #[arg(long, env = "ISPVM_SIM_USERNAME", requires = "password")]
     username: Option<String>,
@@ -83,6 +88,7 @@ async fn run(args: Args) -> Result<(), String> {
         credential: args.username.zip(args.password),
         bind: args.bind,
         port: args.port,
+        rest_port: args.rest_port,
     };
     let fleet = Fleet::start(&topology, &options)
         .await

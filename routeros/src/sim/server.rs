@@ -19,6 +19,7 @@ use tokio_util::sync::CancellationToken;
 
 mod command;
 mod login;
+pub(super) mod rest;
 
 use super::fault::{Fault, Faults};
 use super::model::Router;

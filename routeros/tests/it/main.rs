@@ -1,8 +1,9 @@
 //! Integration tests: the client against the simulator over real TCP and TLS, one file per
-//! concern (`api`, `tls`, `session`, `faults`), sharing the fleet helpers here.
+//! concern (`api`, `tls`, `rest`, `session`, `faults`), sharing the fleet helpers here.
 
 mod api;
 mod faults;
+mod rest;
 mod session;
 mod tls;
 

@@ -1,10 +1,12 @@
 //! `GET /api/agent/v1/assignment` (`telemetry::assignment`): the enabled devices of the sites
 //! the calling agent serves, with their RouterOS logins and SNMP settings opened from the
 //! credential profiles. The only place a credential secret leaves the server, and only inside
-//! the agent's mutual-TLS connection; it is never logged.
+//! the agent's mutual-TLS connection; it is never logged. Each device carries the probes defined
+//! on its page.
 //!
 //! The revision is a SHA-256 over everything the answer is made of: the agent, the master
-//! key's fingerprint, the sites, and each device's fields with its profiles' *ciphertexts*. It
+//! key's fingerprint, the sites, and each device's fields and probes with its profiles'
+//! *ciphertexts*. It
 //! is computed before anything is opened, so an unchanged assignment (`If-None-Match`) costs
 //! one query and no decryption, and it moves with every edit of a device or a credential, an
 //! assignment change, a key rotation, or a server started with another key (which changes
@@ -17,7 +19,8 @@ use axum::{Extension, Json};
 use secrecy::ExposeSecret;
 use sha2::{Digest, Sha256};
 use telemetry::assignment::{
-    etag, none_match, AssignedDevice, Assignment, RouterOsLogin, Secret, SnmpPrivacy, SnmpSettings,
+    etag, none_match, AssignedDevice, AssignedProbe, Assignment, RouterOsLogin, Secret,
+    SnmpPrivacy, SnmpSettings,
 };
 
 use app::crypto::credential::CredentialSecret;
@@ -32,8 +35,9 @@ use super::api::{caller, AgentError};
 use super::listener::ClientCertificate;
 use super::AgentApi;
 
-/// Bumped when the answer's shape changes, so agents fetch it again after an upgrade.
-const FORMAT: &[u8] = b"ispvm.assignment.v1";
+/// Bumped when the answer's shape changes, so agents fetch it again after an upgrade (v2: the
+/// devices' probes).
+const FORMAT: &[u8] = b"ispvm.assignment.v2";
 
 /// `GET /api/agent/v1/assignment`.
 pub async fn assignment(
@@ -49,7 +53,7 @@ pub async fn assignment(
         .await
         .map_err(|e| AgentError::Internal(e.into()))?;
     let sites = assignment::sites_of(&mut *conn, tenant, agent.id).await?;
-    let rows = assignment::devices(&mut *conn, tenant, agent.id).await?;
+    let rows = assignment::devices(&mut conn, tenant, agent.id).await?;
     drop(conn);
     let revision = revision(agent.id, &api.master, &sites, &rows);
     let tag = etag(&revision);
@@ -136,6 +140,14 @@ pub fn revision(
         feed(&mut hash, &r.rest_port.unwrap_or(0).to_be_bytes());
         feed_profile(&mut hash, r.credential.as_ref());
         feed_profile(&mut hash, r.snmp.as_ref());
+        feed(&mut hash, &(r.probes.len() as u64).to_be_bytes());
+        for p in &r.probes {
+            feed(&mut hash, &p.id.to_be_bytes());
+            feed(&mut hash, p.kind.as_bytes());
+            feed(&mut hash, p.target.as_bytes());
+            feed(&mut hash, &p.interval_s.to_be_bytes());
+            feed(&mut hash, &p.timeout_ms.to_be_bytes());
+        }
     }
     hex::encode(&hash.finalize()[..16])
 }
@@ -241,5 +253,17 @@ pub fn device(key: &MasterKey, r: AssignedRow) -> AssignedDevice {
         routeros,
         snmp,
         problems,
+        // The columns' checks keep both within 10-3600 s and 100-10000 ms.
+        probes: r
+            .probes
+            .into_iter()
+            .map(|p| AssignedProbe {
+                id: p.id,
+                kind: p.kind,
+                target: p.target,
+                interval_s: u32::try_from(p.interval_s).unwrap_or(10),
+                timeout_ms: u32::try_from(p.timeout_ms).unwrap_or(2000),
+            })
+            .collect(),
     }
 }

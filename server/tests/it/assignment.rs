@@ -6,7 +6,7 @@ use agent::assignment::fetch::{fetch, Fetched};
 use agent::identity::enroll;
 use agent::link::{Link, Refused};
 use sqlx::PgPool;
-use telemetry::assignment::{Assignment, SnmpSettings};
+use telemetry::assignment::{AssignedProbe, Assignment, SnmpSettings};
 
 use crate::credentials::{create, routeros_form, COMMUNITY, ROUTEROS_PASSWORD};
 use crate::{count, error_of, spawn_agent_server, tenant_id, KeyFile, TestApp};
@@ -284,6 +284,87 @@ async fn an_agent_fetches_the_enabled_devices_of_its_sites_with_their_credential
         broken.devices[0].problems
     );
     assert!(broken.devices[1].snmp.is_some() && broken.devices[1].problems.is_empty());
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_probes_defined_on_a_device_travel_with_it(pool: PgPool) {
+    let f = Fixture::new(pool).await;
+    let (agent, client) = f.enrolled("pop-vie1").await;
+    assert_eq!(f.assign("alice", agent, f.vie1).await.status(), 200);
+    let first = new(f.fetch(&client, None).await);
+    assert!(first.devices.iter().all(|d| d.probes.is_empty()));
+
+    let alice = f.app.signed_in("alice").await;
+    let add = |device: i64, target: &'static str| {
+        let (app, alice) = (&f.app, &alice);
+        async move {
+            let device = device.to_string();
+            let res = app
+                .call(
+                    alice,
+                    "add_probe",
+                    &[
+                        ("device_id", device.as_str()),
+                        ("form[kind]", "dns"),
+                        ("form[target]", target),
+                        ("form[interval_s]", "30"),
+                        ("form[timeout_ms]", ""),
+                    ],
+                )
+                .await;
+            assert_eq!(res.status(), 200, "{target}");
+        }
+    };
+    add(f.sw1, "Portal.Example@10.0.0.53").await;
+    // GRZ1's router: another site, not this agent's.
+    add(f.r2, "grz.example@10.0.0.53").await;
+    let id: i64 = sqlx::query_scalar("select id from device_probe where device_id = $1")
+        .bind(f.sw1)
+        .fetch_one(&f.app.pool)
+        .await
+        .expect("probe id");
+
+    let got = new(f.fetch(&client, Some(&first.revision)).await);
+    assert_ne!(
+        got.revision, first.revision,
+        "a new probe is a new revision"
+    );
+    let sw1 = got.devices.iter().find(|d| d.id == f.sw1).expect("sw1");
+    assert_eq!(
+        sw1.probes,
+        vec![AssignedProbe {
+            id,
+            kind: "dns".into(),
+            target: "portal.example@10.0.0.53".into(),
+            interval_s: 30,
+            timeout_ms: 2000,
+        }]
+    );
+    let runs = agent::assignment::probe(sw1, &sw1.probes[0]).expect("the agent runs it");
+    assert_eq!(runs.check.instance(), "dns:portal.example@10.0.0.53");
+    assert_eq!(runs.interval, std::time::Duration::from_secs(30));
+    assert!(got
+        .devices
+        .iter()
+        .filter(|d| d.id != f.sw1)
+        .all(|d| d.probes.is_empty()));
+    assert!(matches!(
+        f.fetch(&client, Some(&got.revision)).await,
+        Fetched::Unchanged
+    ));
+
+    let res = f
+        .app
+        .call(
+            &alice,
+            "delete_probe",
+            &[("device_id", &f.sw1.to_string()), ("id", &id.to_string())],
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let gone = new(f.fetch(&client, Some(&got.revision)).await);
+    assert!(gone.devices.iter().all(|d| d.probes.is_empty()));
+    assert_ne!(gone.revision, got.revision);
 }
 
 #[sqlx::test(migrations = "../migrations")]

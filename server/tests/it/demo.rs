@@ -27,6 +27,7 @@ async fn the_demo_loads_once_into_an_empty_tenant(pool: PgPool) {
         devices,
         links,
         services,
+        probes,
     } = loaded
     else {
         panic!("the tenant was empty: {loaded:?}");
@@ -35,6 +36,8 @@ async fn the_demo_loads_once_into_an_empty_tenant(pool: PgPool) {
     assert_eq!(devices as i64, count(&app.pool, "device").await);
     assert_eq!(links as i64, count(&app.pool, "link").await);
     assert_eq!(services as i64, count(&app.pool, "service").await);
+    assert_eq!(probes as i64, count(&app.pool, "device_probe").await);
+    assert!(probes >= 2, "the edge routers' API ports are probed");
     assert!(devices >= 10 && count(&app.pool, "redundancy_group").await >= 3);
     assert_eq!(count(&app.pool, "credential_profile").await, 1);
     let before = count(&app.pool, "device").await;

@@ -20,6 +20,7 @@ mod ingest;
 mod keys;
 mod links;
 mod pages;
+mod probes;
 mod services;
 mod sites;
 mod telemetry;

@@ -1,5 +1,5 @@
 //! Which agent serves which site (`agent_site`), and what an agent is sent: the enabled devices
-//! of its sites with their credential profiles, still sealed. The admin's functions are
+//! of its sites with their credential profiles, still sealed, and the probes defined on them. The admin's functions are
 //! tenant-scoped; [`devices`] is keyed by the agent the listener found by its certificate.
 
 use sqlx::{PgConnection, PgExecutor};
@@ -224,12 +224,25 @@ pub struct AssignedRow {
     pub snmp_version: String,
     pub credential: Option<SealedProfile>,
     pub snmp: Option<SealedProfile>,
+    /// The probes defined on the device, in id order.
+    pub probes: Vec<DefinedProbe>,
+}
+
+/// A probe defined on an assigned device (`device_probe`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DefinedProbe {
+    pub id: i64,
+    pub kind: String,
+    pub target: String,
+    pub interval_s: i32,
+    pub timeout_ms: i32,
 }
 
 /// The enabled devices of the agent's sites, in id order, with their credential and SNMP
-/// profiles (sealed). One query: the listener runs it on every poll of the assignment.
+/// profiles (sealed) and their probes. Two queries: the listener runs them on every poll of
+/// the assignment.
 pub async fn devices(
-    db: impl PgExecutor<'_>,
+    conn: &mut PgConnection,
     tenant: TenantId,
     agent: Uuid,
 ) -> Result<Vec<AssignedRow>, AppError> {
@@ -254,8 +267,31 @@ pub async fn devices(
         tenant.0,
         agent
     )
-    .fetch_all(db)
+    .fetch_all(&mut *conn)
     .await?;
+    let mut probes: std::collections::HashMap<i64, Vec<DefinedProbe>> =
+        std::collections::HashMap::new();
+    for p in sqlx::query!(
+        r#"select p.device_id, p.id, p.kind, p.target, p.interval_s, p.timeout_ms
+           from agent_site a
+                join device d on d.tenant_id = a.tenant_id and d.site_id = a.site_id
+                join device_probe p on p.tenant_id = d.tenant_id and p.device_id = d.id
+           where a.tenant_id = $1 and a.agent_id = $2 and d.enabled
+           order by p.device_id, p.id"#,
+        tenant.0,
+        agent
+    )
+    .fetch_all(&mut *conn)
+    .await?
+    {
+        probes.entry(p.device_id).or_default().push(DefinedProbe {
+            id: p.id,
+            kind: p.kind,
+            target: p.target,
+            interval_s: p.interval_s,
+            timeout_ms: p.timeout_ms,
+        });
+    }
     let sealed = |id: Option<i64>,
                   name: Option<String>,
                   kind: Option<String>,
@@ -294,6 +330,7 @@ pub async fn devices(
                 snmp_version: r.snmp_version,
                 credential: sealed(r.c_id, r.c_name, r.c_kind, r.c_uuid, r.c_sealed, r.c_key)?,
                 snmp: sealed(r.p_id, r.p_name, r.p_kind, r.p_uuid, r.p_sealed, r.p_key)?,
+                probes: probes.remove(&r.id).unwrap_or_default(),
             })
         })
         .collect()

@@ -86,26 +86,46 @@ pub(super) fn cancel(command: &Command, running: &Running, outbox: &Outbox) {
     drop(outbox.send(replies));
 }
 
+/// Why a command is refused: a trap's message and category.
+pub(super) type Refusal = (&'static str, Option<&'static str>);
+
+/// The print function a command runs, or why the router refuses it (as a real one would: the
+/// simulated user may only read).
+pub(super) fn printer_for(name: &str, state: &RouterState) -> Result<data::Printer, Refusal> {
+    let (path, verb) = name.rsplit_once('/').unwrap_or((name, ""));
+    match (data::printer(path, &state.router), verb) {
+        (Some(printer), "print" | "getall") => Ok(printer),
+        (Some(_), "add" | "set" | "remove" | "enable" | "disable" | "unset" | "reset-counters") => {
+            Err(("not enough permissions (9)", None))
+        }
+        (Some(_), _) => Err(("no such command", Some("0"))),
+        (None, _) if data::is_menu(path) || data::is_menu(name) => {
+            Err(("no such command", Some("0")))
+        }
+        (None, _) => Err(("no such command prefix", Some("0"))),
+    }
+}
+
+/// The context a print reads: the router, the seed, the clock and the faults in force.
+pub(super) fn with_ctx<T>(state: &RouterState, f: impl FnOnce(&Ctx) -> T) -> T {
+    let faults = state.faults();
+    f(&Ctx {
+        router: &state.router,
+        seed: state.seed,
+        now_ms: crate::sim::control::now_ms(),
+        faults: Faults(&faults),
+    })
+}
+
 /// Runs a command in its own task so that others (and `/cancel`) are served meanwhile.
 pub(super) fn run(command: Command, state: &Arc<RouterState>, running: &Running, outbox: &Outbox) {
-    let (path, verb) = command
-        .name
-        .rsplit_once('/')
-        .unwrap_or((command.name.as_str(), ""));
     let tag = command.tag.clone();
-    let refuse = |message: &str, category: Option<&str>| {
-        drop(outbox.send(trap(message, category, tag.as_deref())));
-    };
-    let printer = match (data::printer(path, &state.router), verb) {
-        (Some(printer), "print" | "getall") => printer,
-        (Some(_), "add" | "set" | "remove" | "enable" | "disable" | "unset" | "reset-counters") => {
-            return refuse("not enough permissions (9)", None);
+    let printer = match printer_for(&command.name, state) {
+        Ok(printer) => printer,
+        Err((message, category)) => {
+            drop(outbox.send(trap(message, category, tag.as_deref())));
+            return;
         }
-        (Some(_), _) => return refuse("no such command", Some("0")),
-        (None, _) if data::is_menu(path) || data::is_menu(&command.name) => {
-            return refuse("no such command", Some("0"));
-        }
-        (None, _) => return refuse("no such command prefix", Some("0")),
     };
     let state = state.clone();
     let outbox = outbox.clone();
@@ -114,14 +134,7 @@ pub(super) fn run(command: Command, state: &Arc<RouterState>, running: &Running,
     let mut guard = lock(running);
     let handle = tokio::spawn(async move {
         tokio::time::sleep(state.control.latency()).await;
-        let faults = state.faults();
-        let ctx = Ctx {
-            router: &state.router,
-            seed: state.seed,
-            now_ms: crate::sim::control::now_ms(),
-            faults: Faults(&faults),
-        };
-        let replies = print(&ctx, printer, &command);
+        let replies = with_ctx(&state, |ctx| print(ctx, printer, &command));
         // Only answer if not cancelled meanwhile (cancel removes the entry and answers itself).
         let mut table = lock(&table);
         let still_running = match &command.tag {
@@ -137,32 +150,39 @@ pub(super) fn run(command: Command, state: &Arc<RouterState>, running: &Running,
     }
 }
 
-fn print(ctx: &Ctx, printer: data::Printer, command: &Command) -> Vec<Sentence> {
-    let tag = command.tag.as_deref();
-    let queries = match command
-        .queries
+/// The rows a print returns: those passing the query words, each cut to the `.proplist`; an
+/// unreadable query is the trap's message.
+pub(super) fn rows(
+    ctx: &Ctx,
+    printer: data::Printer,
+    queries: &[String],
+    proplist: Option<&[String]>,
+) -> Result<Vec<data::Row>, String> {
+    let queries = queries
         .iter()
         .map(|w| query::parse(w))
-        .collect::<Result<Vec<_>, _>>()
-    {
-        Ok(q) => q,
-        Err(e) => return trap(&e, Some("1"), tag),
-    };
+        .collect::<Result<Vec<_>, _>>()?;
     let mut rows = Vec::new();
     for row in printer(ctx) {
-        match query::matches(&queries, &row) {
-            Ok(true) => rows.push(row),
-            Ok(false) => {}
-            Err(e) => return trap(&e, Some("1"), tag),
+        if query::matches(&queries, &row)? {
+            rows.push(query::project(row, proplist));
         }
     }
+    Ok(rows)
+}
+
+fn print(ctx: &Ctx, printer: data::Printer, command: &Command) -> Vec<Sentence> {
+    let tag = command.tag.as_deref();
+    let rows = match rows(ctx, printer, &command.queries, command.proplist.as_deref()) {
+        Ok(rows) => rows,
+        Err(e) => return trap(&e, Some("1"), tag),
+    };
     if command.attributes.contains_key("count-only") {
         return vec![sentence("!done", &[("ret", &rows.len().to_string())], tag)];
     }
     let mut replies: Vec<Sentence> = rows
         .into_iter()
         .map(|row| {
-            let row = query::project(row, command.proplist.as_deref());
             let pairs: Vec<(&str, &str)> = row.iter().map(|(k, v)| (*k, v.as_str())).collect();
             sentence("!re", &pairs, tag)
         })
