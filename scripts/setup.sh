@@ -23,7 +23,7 @@ SQLX_CLI_VERSION="${SQLX_CLI_VERSION:-0.8.6}"
 DEB_CARGO=/usr/bin/cargo
 DEB_RUSTC=/usr/bin/rustc
 
-log()  { printf '[setup] %s\n' "$*"; }
+log()  { printf '[setup] %s %s\n' "$(date +%T)" "$*"; }
 die()  { printf '[setup] ERROR: %s\n' "$*" >&2; exit 1; }
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
 

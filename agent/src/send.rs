@@ -199,16 +199,7 @@ async fn attempt(push: &Push, entry: &Entry, body: Vec<u8>, stats: &Stats) -> Ou
     }
 }
 
-pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
-}
+pub(crate) use routeros::error_chain;
 
 /// Sends with a bearer token until cancelled ([`drain`] with [`SendConfig::into_push`]).
 pub async fn run(

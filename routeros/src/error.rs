@@ -89,3 +89,16 @@ impl Error {
         )
     }
 }
+
+/// An error with its causes, `outer: cause: root cause`, for messages that must say what
+/// really went wrong (an HTTP client's "error sending request" alone says nothing).
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}

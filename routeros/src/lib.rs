@@ -42,7 +42,7 @@ pub mod sim;
 pub mod tls;
 
 pub use client::{Client, ClientConfig, Response, Transport};
-pub use error::Error;
+pub use error::{error_chain, Error};
 pub use reply::{Attributes, Reply, ReplyKind, Trap};
 pub use request::{Query, Request};
 pub use session::Session;

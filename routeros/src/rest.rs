@@ -19,7 +19,7 @@ use serde_json::{Map, Value};
 use crate::client::{ClientConfig, Response};
 use crate::reply::Attributes;
 use crate::request::Request;
-use crate::Error;
+use crate::{error_chain, Error};
 
 /// The `www-ssl` service's port.
 pub const REST_PORT: u16 = 443;
@@ -253,17 +253,6 @@ fn error_message(body: &[u8], status: reqwest::StatusCode) -> String {
     field("detail")
         .or_else(|| field("message"))
         .unwrap_or_else(|| format!("HTTP {status}"))
-}
-
-fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }
 
 /// True when the exchange failed in the TLS handshake (a certificate refused, most often).

@@ -398,10 +398,8 @@ mod tests {
         assert!(closed.is_ok(), "the pollers let go of the channel");
     }
 
-    #[tokio::test]
-    async fn a_device_that_cannot_be_polled_is_still_probed_for_reachability() {
-        // The device's API port: a listener that accepts, so the TCP probe (agents without an
-        // ICMP socket) is up; with ICMP the echo goes to 127.0.0.1.
+    /// A port on 127.0.0.1 that accepts connections (and closes them), and its accept task.
+    async fn accepting() -> (u16, tokio::task::JoinHandle<()>) {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -411,6 +409,14 @@ mod tests {
                 drop(stream);
             }
         });
+        (port, accept)
+    }
+
+    #[tokio::test]
+    async fn a_device_that_cannot_be_polled_is_still_probed_for_reachability() {
+        // The device's API port: a listener that accepts, so the TCP probe (agents without an
+        // ICMP socket) is up; with ICMP the echo goes to 127.0.0.1.
+        let (port, accept) = accepting().await;
         let (tx, mut rx) = mpsc::channel(16);
         let cancel = CancellationToken::new();
         let mut pollers = Pollers::new(
@@ -480,15 +486,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_probes_defined_on_a_device_run_beside_its_reachability_probe() {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let open = listener.local_addr().expect("addr").port();
-        let accept = tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                drop(stream);
-            }
-        });
+        let (open, accept) = accepting().await;
         // A port nothing listens on: bound, then let go.
         let closed = {
             let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
