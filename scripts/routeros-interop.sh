@@ -28,9 +28,12 @@ if [ "$("$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("
     || die "pip could not install librouteros==$LIBROUTEROS_VERSION"
 fi
 
-say "building ispvm-sim"
-cargo build --locked --quiet -p routeros --bin ispvm-sim
 sim="$CARGO_TARGET_DIR/debug/ispvm-sim"
+if [ -z "${ISPVM_NO_BUILD:-}" ]; then
+  say "building ispvm-sim"
+  cargo build --locked --quiet -p routeros --bin ispvm-sim
+fi
+[ -x "$sim" ] || die "no $sim (ISPVM_NO_BUILD is set: scripts/test.sh builds it)"
 
 # Any 127.x.y.z is a loopback address on Linux; a random one keeps parallel runs apart, and
 # port 0 gives each router a free port (the ready file says which).

@@ -9,6 +9,7 @@
 # PUBLIC_BASE_URL to change). The demo agent enrolls once with a one-time token, is assigned
 # every demo site, fetches its devices and credentials from the server, and pushes over mutual
 # TLS to the agent listener, AGENT_LISTEN (127.0.0.1:8443 unless set). Ctrl-C stops all of it.
+# ISPVM_NO_BUILD=1 serves what is already built (scripts/test.sh builds once for all its steps).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=scripts/env.sh
@@ -18,12 +19,20 @@ log() { printf '[run] %s\n' "$*"; }
 log "toolchain"
 "$here/setup.sh"
 
-log "building ($ISPVM_PROFILE profile: cargo leptos build ${ISPVM_BUILD_FLAGS[*]})"
 cd "$ISPVM_ROOT"
-SQLX_OFFLINE=true cargo leptos build "${ISPVM_BUILD_FLAGS[@]}"
-if [ -z "${NO_DEMO:-}" ]; then
-  log "building the simulator and the agent ($ISPVM_PROFILE)"
-  cargo build "${ISPVM_BUILD_FLAGS[@]}" --locked -p routeros --bin ispvm-sim -p agent --bin ispvm-agent
+if [ -n "${ISPVM_NO_BUILD:-}" ]; then
+  # scripts/test.sh has built all of it once (its test build and the front end).
+  log "not building (ISPVM_NO_BUILD): serving what is in $ISPVM_BIN_DIR and target/site"
+  for exe in ispvm ispvm-sim ispvm-agent; do
+    [ -x "$ISPVM_BIN_DIR/$exe" ] || { log "ISPVM_NO_BUILD is set but $ISPVM_BIN_DIR/$exe is not built"; exit 1; }
+  done
+else
+  log "building ($ISPVM_PROFILE profile: cargo leptos build ${ISPVM_BUILD_FLAGS[*]})"
+  SQLX_OFFLINE=true cargo leptos build "${ISPVM_BUILD_FLAGS[@]}"
+  if [ -z "${NO_DEMO:-}" ]; then
+    log "building the simulator and the agent ($ISPVM_PROFILE)"
+    cargo build "${ISPVM_BUILD_FLAGS[@]}" --locked -p routeros --bin ispvm-sim -p agent --bin ispvm-agent
+  fi
 fi
 
 if [ -z "${DATABASE_URL:-}" ] && [ -z "${DATABASE_URL_FILE:-}" ]; then

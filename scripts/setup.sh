@@ -4,6 +4,9 @@
 #
 #   scripts/setup.sh                 # everything, incl. headless Chromium for browser tests
 #   SKIP_BROWSER=1 scripts/setup.sh  # no Chromium
+#   scripts/setup.sh --base          # all but cargo-leptos and wasm-bindgen-cli
+#   scripts/setup.sh --wasm-tools    # only those two (scripts/test.sh builds them beside the
+#                                    # native build, which needs neither)
 #
 # Machine-level tools (the longest, cargo-leptos, takes ~10 min to build on 2 cores) go to
 # $ISPVM_TOOLS (default ~/.cache/ispvm/tools) so that every later checkout and CI run skips them.
@@ -23,10 +26,18 @@ SQLX_CLI_VERSION="${SQLX_CLI_VERSION:-0.8.6}"
 DEB_CARGO=/usr/bin/cargo
 DEB_RUSTC=/usr/bin/rustc
 
+case "${1:-}" in
+  "") base=1; wasm_tools=1 ;;
+  --base) base=1; wasm_tools= ;;
+  --wasm-tools) base=; wasm_tools=1 ;;
+  *) printf '[setup] ERROR: unknown argument %s (expected --base or --wasm-tools)\n' "$1" >&2; exit 2 ;;
+esac
+
 log()  { printf '[setup] %s %s\n' "$(date +%T)" "$*"; }
 die()  { printf '[setup] ERROR: %s\n' "$*" >&2; exit 1; }
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
 
+if [ -n "$base" ]; then
 # ---------------------------------------------------------------- apt packages
 # rustc-web/cargo-web/rust-web-src: Debian's Rust 1.96 with std source (wasm std via build-std).
 # rust-web-llvm + lld-22: /usr/bin/rust-lld is a symlink to lld-22, which nothing pulls in.
@@ -52,6 +63,8 @@ fi
 /usr/bin/rust-lld -flavor wasm --version >/dev/null 2>&1 || die "rust-lld does not run (is lld-22 installed?)"
 [ -d /usr/lib/rustlib/src/rust/library/std ] || die "std source missing (rust-web-src)"
 
+fi
+
 mkdir -p "$ISPVM_TOOLS/bin"
 # Debian's cargo (1.96) builds the tools: cargo-leptos 0.3.11's lockfile needs rustc >= 1.96.
 dcargo() { env RUSTC="$DEB_RUSTC" CARGO_TARGET_DIR="$ISPVM_CACHE/tool-build" "$DEB_CARGO" "$@"; }
@@ -63,6 +76,7 @@ dcargo_debug() {
     RUSTC="$DEB_RUSTC" CARGO_TARGET_DIR="$ISPVM_CACHE/tool-build" "$DEB_CARGO" install --debug "$@"
 }
 
+if [ -n "$wasm_tools" ]; then
 # ---------------------------------------------------------------- cargo-leptos
 if [ "$("$ISPVM_TOOLS/bin/cargo-leptos" --version 2>/dev/null || true)" = "cargo-leptos $CARGO_LEPTOS_VERSION" ]; then
   log "cargo-leptos $CARGO_LEPTOS_VERSION already installed"
@@ -92,6 +106,9 @@ else
   fi
 fi
 
+fi
+
+if [ -n "$base" ]; then
 # ---------------------------------------------------------------- sqlx-cli
 if [ "$("$ISPVM_TOOLS/bin/sqlx" --version 2>/dev/null || true)" = "sqlx-cli $SQLX_CLI_VERSION" ]; then
   log "sqlx-cli $SQLX_CLI_VERSION already installed"
@@ -118,10 +135,16 @@ else
     || die "npm install binaryen failed"
 fi
 
+fi
+
 log "done:"
-printf '  %-14s %s\n' rustc "$($DEB_RUSTC --version)" \
-  cargo-leptos "$("$ISPVM_TOOLS/bin/cargo-leptos" --version)" \
-  wasm-bindgen "$("$ISPVM_TOOLS/bin/wasm-bindgen" --version)" \
-  wasm-opt "$("$ISPVM_TOOLS/bin/wasm-opt" --version)" \
-  sqlx "$("$ISPVM_TOOLS/bin/sqlx" --version)"
-if command -v chromium >/dev/null; then printf '  %-14s %s\n' chromium "$(chromium --version 2>/dev/null)"; fi
+if [ -n "$base" ]; then
+  printf '  %-14s %s\n' rustc "$($DEB_RUSTC --version)" \
+    wasm-opt "$("$ISPVM_TOOLS/bin/wasm-opt" --version)" \
+    sqlx "$("$ISPVM_TOOLS/bin/sqlx" --version)"
+  if command -v chromium >/dev/null; then printf '  %-14s %s\n' chromium "$(chromium --version 2>/dev/null)"; fi
+fi
+if [ -n "$wasm_tools" ]; then
+  printf '  %-14s %s\n' cargo-leptos "$("$ISPVM_TOOLS/bin/cargo-leptos" --version)" \
+    wasm-bindgen "$("$ISPVM_TOOLS/bin/wasm-bindgen" --version)"
+fi

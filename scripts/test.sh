@@ -2,7 +2,8 @@
 # Sets up and runs every test CI runs: formatting, clippy (native and wasm), the sqlx offline
 # data check, the wasm dependency wall, unit and integration tests (nextest, real PostgreSQL),
 # the README's run command with its demo fleet and agent (scripts/run-smoke.sh), and browser
-# tests in headless Chromium against the app built with the dev profile.
+# tests in headless Chromium against the app built with the dev profile. The native code is
+# compiled once, in the test build; see CONTRIBUTING.md for the steps and why.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 # shellcheck source=scripts/env.sh
@@ -31,7 +32,20 @@ fi
   || die "only $(avail_gb "$CARGO_TARGET_DIR") GB free beside $CARGO_TARGET_DIR: a build needs about 15 GB"
 
 step "toolchain"
-"$here/setup.sh"
+"$here/setup.sh" --base
+# cargo-leptos and wasm-bindgen-cli (about 15 minutes to build on a new machine; nothing when
+# installed) are needed only by the front end build: they build beside the native build, which
+# leaves one of the two cores idle for minutes at a time (linking, the largest crates).
+wasm_tools_log="$(mktemp "${TMPDIR:-/tmp}/ispvm-wasm-tools.XXXXXX")"
+"$here/setup.sh" --wasm-tools > "$wasm_tools_log" 2>&1 &
+wasm_tools_pid=$!
+wasm_tools_ready() {
+  if ! wait "$wasm_tools_pid"; then
+    cat "$wasm_tools_log" >&2
+    die "scripts/setup.sh --wasm-tools failed (above)"
+  fi
+  sed -n 's/^\[setup\]/[setup, beside the build]/p' "$wasm_tools_log"
+}
 
 step "private PostgreSQL"
 if ! "$here/pg.sh" status; then
@@ -52,12 +66,6 @@ export CARGO_INCREMENTAL=0
 step "cargo fmt --check"
 cargo fmt --all -- --check || die "run cargo fmt"
 
-step "clippy (native, -D warnings)"
-cargo clippy --all-targets --locked -- -D warnings
-
-step "clippy (wasm32, hydrate, -D warnings)"
-cargo clippy -p frontend --target wasm32-unknown-unknown --locked -Zbuild-std=std,panic_abort -- -D warnings
-
 step "dependency wall: no server crates in the wasm graph"
 for crate in sqlx axum tokio-postgres tower-sessions argon2 aes-gcm; do
   if cargo tree -p frontend --target wasm32-unknown-unknown -e normal -i "$crate" >/dev/null 2>&1; then
@@ -69,16 +77,39 @@ echo "ok: none of sqlx axum tokio-postgres tower-sessions argon2 aes-gcm"
 step "Docker files (hadolint, shellcheck, yamllint, compose schema + config; no engine)"
 "$here/lint-docker.sh"
 
-step "migrations apply to an empty database, and the sqlx offline data matches them"
+step "migrations apply to an empty database"
 scratch="${DATABASE_URL%/*}/ispvm_sqlx_check"
 DATABASE_URL="$scratch" "$ISPVM_TOOLS/bin/sqlx" database drop -y >/dev/null 2>&1 || true
 DATABASE_URL="$scratch" "$ISPVM_TOOLS/bin/sqlx" database create
 DATABASE_URL="$scratch" "$ISPVM_TOOLS/bin/sqlx" migrate run --source migrations
-DATABASE_URL="$scratch" SQLX_OFFLINE=false cargo sqlx prepare --workspace --check -- --all-targets \
-  || die "the .sqlx offline data is stale: run scripts/sqlx-prepare.sh"
 
-step "RouterOS interop: librouteros (PyPI) against the simulator"
-"$here/routeros-interop.sh"
+# One native build serves clippy, the sqlx check, the tests, the run command and the browser
+# tests: each separate build (clippy's check build, `cargo sqlx prepare --check`'s, a
+# `cargo leptos build` of the server, a `cargo build` of the simulator) resolves its own
+# features and flags and compiles the whole dependency graph again (docs/benchmarks.md, "CI on a
+# fresh machine").
+# - clippy: clippy-driver is the compiler of the workspace's crates (what `cargo clippy` does,
+#   with the build's codegen kept), so its lints, denied, fail this build; the wasm build below
+#   does the same for the wasm32 side.
+# - sqlx: the query macros run against the freshly migrated scratch database and write their
+#   offline data to a directory of their own, compared below with the committed .sqlx (what
+#   `cargo sqlx prepare --check` does with a check build of its own).
+RUSTC_WORKSPACE_WRAPPER="$(rustc --print sysroot)/bin/clippy-driver"
+CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
+export RUSTC_WORKSPACE_WRAPPER CLIPPY_ARGS
+[ -x "$RUSTC_WORKSPACE_WRAPPER" ] || die "no clippy-driver at $RUSTC_WORKSPACE_WRAPPER (scripts/setup.sh installs rust-web-clippy)"
+sqlx_fresh="$CARGO_TARGET_DIR/sqlx-check"
+rm -rf "$sqlx_fresh" && mkdir -p "$sqlx_fresh/tmp"
+
+step "build: the workspace and its tests (clippy -D warnings as the lint pass, queries checked online)"
+# The query macros run only in crates that compile: every crate that uses them is touched.
+find app/src server/src -name '*.rs' -exec touch {} +
+SQLX_OFFLINE=false DATABASE_URL="$scratch" SQLX_OFFLINE_DIR="$sqlx_fresh" SQLX_TMP="$sqlx_fresh/tmp" \
+  cargo nextest run --locked --no-run
+
+step "the sqlx offline data (.sqlx) matches the queries and the migrations"
+python3 "$here/sqlx-compare.py" "$ISPVM_ROOT/.sqlx" "$sqlx_fresh" \
+  || die "the .sqlx offline data is stale: run scripts/sqlx-prepare.sh"
 
 step "unit and integration tests (nextest)"
 cargo nextest run --locked --no-fail-fast
@@ -91,14 +122,20 @@ if [ -n "${TIMESCALEDB_TEST_URL:-}" ]; then
     -E 'test(/timescaledb_|storage_mode/)'
 fi
 
-# The run command and the browser tests use the unoptimised build: its native part is the one
-# the tests above compiled, where a release build would compile everything again (~30 min cold).
-export ISPVM_PROFILE=dev
-step "app build (cargo leptos build, dev profile), the simulator and the agent"
-cargo leptos build
-# What scripts/run.sh builds, built here, so that its own builds find nothing to do and the
-# smoke test's clock measures the start, not the compiler.
-cargo build --locked -p routeros --bin ispvm-sim -p agent --bin ispvm-agent
+# The interop check, the run command and the browser tests run the binaries the test build
+# made (cargo builds a package's binaries for its integration tests): unoptimised, where a
+# release build would compile everything again (~30 min cold).
+export ISPVM_PROFILE=dev ISPVM_NO_BUILD=1
+for bin in ispvm ispvm-sim ispvm-agent; do
+  [ -x "$CARGO_TARGET_DIR/debug/$bin" ] || die "the test build made no $CARGO_TARGET_DIR/debug/$bin"
+done
+
+step "RouterOS interop: librouteros (PyPI) against the simulator"
+"$here/routeros-interop.sh"
+
+step "front end build (cargo leptos build --frontend-only, dev profile; clippy -D warnings on wasm32)"
+wasm_tools_ready
+cargo leptos build --frontend-only
 
 step "the README's run command: demo fleet + agent → live samples (scripts/run-smoke.sh)"
 "$here/run-smoke.sh"
