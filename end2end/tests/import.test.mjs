@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
 import {
-  TEST_TIMEOUT, fileBrowser, openPage, signInAsAdmin, submitInMode, uniqueName, waitForMatch,
-  withPage,
+  TEST_TIMEOUT, assertNotHydrated, fileBrowser, openPage, signInAsAdmin, submitInMode, uniqueName,
+  waitForHydration, waitForMatch, withPage,
 } from './support.mjs';
 
 const browser = fileBrowser();
@@ -31,6 +31,13 @@ async function uploadSites(page, js, csv) {
   ]);
   const [, id] = await waitForMatch(page, IMPORT_PAGE);
   await page.locator('#import-state').waitFor();
+  // The upload was a plain post: the import page is a new document, which with JavaScript on
+  // must hydrate before its apply form submits through the client.
+  if (js) {
+    await waitForHydration(page);
+  } else {
+    await assertNotHydrated(page);
+  }
   return id;
 }
 
