@@ -23,7 +23,9 @@ cd "$ISPVM_ROOT"
 if [ -n "${ISPVM_NO_BUILD:-}" ]; then
   # scripts/test.sh has built all of it once (its test build and the front end).
   log "not building (ISPVM_NO_BUILD): serving what is in $ISPVM_BIN_DIR and target/site"
-  for exe in ispvm ispvm-sim ispvm-agent; do
+  exes=(ispvm)
+  [ -n "${NO_DEMO:-}" ] || exes+=(ispvm-sim ispvm-agent)
+  for exe in "${exes[@]}"; do
     [ -x "$ISPVM_BIN_DIR/$exe" ] || { log "ISPVM_NO_BUILD is set but $ISPVM_BIN_DIR/$exe is not built"; exit 1; }
   done
 else
